@@ -1,0 +1,3 @@
+"""opsgh: release-day runbooks as GitHub automation."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""gate layer (see DESIGN.md)."""
