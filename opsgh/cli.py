@@ -1,0 +1,302 @@
+"""The command line: parse, build the context, call the operation, map errors to exit codes.
+
+Only this module knows click. Heavy modules (PyGithub, httpx, yaml, jinja2, jsonschema) are
+imported inside the command that needs them, so `opsgh --help` starts fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+import click
+
+from opsgh import __version__
+from opsgh.errors import ExitCode, OpsghError, UsageError
+
+if TYPE_CHECKING:
+    from opsgh.config import Config
+    from opsgh.context import Settings
+    from opsgh.github.gateway import GitHubGateway
+
+ISSUES_URL = "https://github.com/opsgh/opsgh/issues"
+
+
+class CliState:
+    """What the global options said; commands build what they need from it.
+
+    A plain class, not a dataclass: importing dataclasses costs start-up time.
+    """
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        self.environ: Mapping[str, str] = dict(os.environ if environ is None else environ)
+        self.repo: str | None = None
+        self.config_path: str | None = None
+        self.verbose = False
+        self.debug = False
+        self.record: str | None = None
+        self._gateway: GitHubGateway | None = None
+
+    def settings(self) -> Settings:
+        from opsgh.context import settings_from_env
+
+        return settings_from_env(self.environ, repo=self.repo, config_path=self.config_path)
+
+    def gateway(self) -> GitHubGateway:
+        """The GitHub gateway, built on first use (so commands that need none stay offline)."""
+        if self._gateway is None:
+            from opsgh.context import build_gateway
+
+            self._gateway = build_gateway(self.settings())
+        return self._gateway
+
+    def config(self) -> Config:
+        from opsgh.context import load_effective_config
+
+        return load_effective_config(self.settings(), gateway_factory=self.gateway)
+
+
+pass_state = click.make_pass_decorator(CliState, ensure=True)
+
+
+EPILOG = """\b
+Exit codes: 0 ok, 1 a check found problems, 2 usage or configuration error,
+3 GitHub error, 4 precondition failed (NO-GO, not mergeable), 5 back-port conflict,
+70 unexpected error (a bug: please report it), 130 interrupted.
+
+\b
+Environment: GITHUB_TOKEN (or GH_TOKEN), or OPSGH_APP_ID + OPSGH_APP_PRIVATE_KEY[_FILE]
+for a GitHub App; GITHUB_REPOSITORY; GITHUB_API_URL and GITHUB_GRAPHQL_URL for GHES.
+"""
+
+
+@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--repo", metavar="OWNER/NAME", help="Repository to act on [default: $GITHUB_REPOSITORY or the origin remote].")
+@click.option("--config", "config_path", metavar="PATH", type=click.Path(dir_okay=False),
+              help="Read the configuration from this local file instead of the default branch.")
+@click.option("-v", "--verbose", is_flag=True, help="Print every GitHub request (method, route, status, time).")
+@click.option("--debug", is_flag=True, help="Show the traceback of errors.")
+@click.option("--record", metavar="FILE", type=click.Path(dir_okay=False, writable=True),
+              help="Record the run's HTTP exchanges, tokens scrubbed, to a cassette for a bug report.")
+@click.version_option(__version__, "--version", prog_name="opsgh")
+@click.pass_context
+def cli(ctx: click.Context, repo: str | None, config_path: str | None, verbose: bool, debug: bool,
+        record: str | None) -> None:
+    """Release-day runbooks as GitHub automation.
+
+    opsgh drives the main -> prod branch model: release PRs, go/no-go gates, hotfix
+    back-ports, rollback and branch protection as code.
+
+    \b
+    Examples:
+      opsgh doctor                      # what the token and repository allow
+      opsgh config validate             # check .github/opsgh.yml
+      opsgh --repo acme/shop doctor --json
+    """
+    state = ctx.ensure_object(CliState)
+    state.repo, state.config_path, state.verbose, state.debug, state.record = (
+        repo, config_path, verbose, debug, record)
+    if record:
+        ctx.with_resource(_recording(record))
+    if verbose:
+        ctx.call_on_close(lambda: _print_ledger(state))
+
+
+@contextmanager
+def _recording(path: str) -> Iterator[None]:
+    from opsgh.github.record import record_cassette
+
+    with record_cassette(path):
+        yield
+    click.echo(f"recorded the HTTP exchanges (tokens scrubbed) to {path}", err=True)
+
+
+def _print_ledger(state: CliState) -> None:
+    if state._gateway is not None:
+        click.echo(state._gateway.ledger.summary(), err=True)
+
+
+# ----------------------------------------------------------------------------- doctor
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@pass_state
+def doctor(state: CliState, as_json: bool) -> None:
+    """Explain what the token and the repository allow, and how to fix what is missing.
+
+    Checks the token (kind, scopes, permissions, rate limit), the configuration, both
+    branches, whether GitHub Actions may open PRs and whether check runs are possible.
+    Exits 1 when a check fails.
+
+    \b
+    Examples:
+      GITHUB_TOKEN=ghp_... opsgh --repo acme/shop doctor
+      opsgh doctor --json | jq '.checks[] | select(.status == "fail")'
+    """
+    from opsgh.context import doctor_report
+    from opsgh.ops.doctor import Status
+
+    report = doctor_report(state.settings())
+    if as_json:
+        import json
+
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        marks = {Status.OK: "ok  ", Status.WARN: "warn", Status.FAIL: "FAIL", Status.SKIP: "skip"}
+        for check in report.checks:
+            click.echo(f"[{marks[check.status]}] {check.name}: {check.detail}")
+            if check.fix and check.status in (Status.FAIL, Status.WARN):
+                click.echo(f"       fix: {check.fix}")
+        click.echo(report.summary_line())
+    if report.failed:
+        raise SystemExit(ExitCode.CHECK_FAILED)
+
+
+# ----------------------------------------------------------------------------- config
+
+
+@cli.group("config")
+def config_group() -> None:
+    """Check and show the configuration (.github/opsgh.yml).
+
+    \b
+    Examples:
+      opsgh config validate --file .github/opsgh.yml
+      opsgh config show --json
+    """
+
+
+@config_group.command("validate")
+@click.option("--file", "path", metavar="PATH", type=click.Path(dir_okay=False),
+              help="The file to check [default: .github/opsgh.yml in the current directory].")
+@pass_state
+def config_validate(state: CliState, path: str | None) -> None:
+    """Check a configuration file against the schema and the branch model's rules.
+
+    Prints `ok` or one line naming the key path and line of the first problem (exit 2).
+
+    \b
+    Example:
+      opsgh config validate --file .github/opsgh.yml
+    """
+    from opsgh.config import load_config_file
+
+    target = path or state.config_path or os.path.join(".github", "opsgh.yml")
+    load_config_file(target)
+    click.echo(f"{target}: ok")
+
+
+@config_group.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of YAML.")
+@pass_state
+def config_show(state: CliState, as_json: bool) -> None:
+    """Print the effective configuration: the file merged over the defaults.
+
+    Reads --config if given, else .github/opsgh.yml in the current directory if it
+    exists, else the file on the repository's default branch (needs a token), else the
+    defaults.
+
+    \b
+    Example:
+      opsgh config show --json
+    """
+    from opsgh.config import config_as_dict
+
+    data = config_as_dict(state.config())
+    if as_json:
+        import json
+
+        click.echo(json.dumps(data, indent=2, sort_keys=False))
+    else:
+        import yaml
+
+        click.echo(yaml.safe_dump(data, sort_keys=False, default_flow_style=False).rstrip())
+
+
+# ----------------------------------------------------------------------------- action
+
+
+@cli.command(hidden=False)
+@pass_state
+def action(state: CliState) -> None:
+    """Run as the GitHub Action: route the triggering event to an operation.
+
+    Reads GITHUB_EVENT_NAME, GITHUB_EVENT_PATH and the INPUT_* variables; writes
+    outputs, the step summary and annotations. Used by action.yml.
+
+    \b
+    Example (in a workflow step):
+      run: opsgh action
+    """
+    from opsgh.action import main as action_main
+
+    raise SystemExit(action_main(state.environ))
+
+
+# ----------------------------------------------------------------------------- the boundary
+
+
+def _echo_error(err: OpsghError) -> None:
+    click.echo(f"error: {err.message}", err=True)
+    if err.hint:
+        click.echo(f"hint: {err.hint}", err=True)
+
+
+def run(argv: list[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    """Run the CLI and return the exit code; the one place errors become output."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    state = CliState(environ)
+    try:
+        cli.main(args=args, prog_name="opsgh", standalone_mode=False, obj=state)
+        return ExitCode.OK
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return ExitCode.INTERRUPTED
+    except click.ClickException as exc:
+        # click's own usage errors: bad option, missing argument.
+        exc.show()
+        return ExitCode.USAGE
+    except OpsghError as err:
+        if debug:
+            _print_traceback()
+        _echo_error(err)
+        return int(err.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return ExitCode.INTERRUPTED
+    except SystemExit as exc:
+        code = exc.code
+        if code is None:
+            return ExitCode.OK
+        return code if isinstance(code, int) else ExitCode.UNEXPECTED
+    except Exception as exc:  # the one catch-all: anything else is a bug
+        if debug:
+            _print_traceback()
+        click.echo(f"error: unexpected {type(exc).__name__}: {_one_line(str(exc))}", err=True)
+        click.echo(f"hint: this is a bug in opsgh {__version__}; re-run with --debug and report it at {ISSUES_URL}",
+                   err=True)
+        return ExitCode.UNEXPECTED
+
+
+def _print_traceback() -> None:
+    import traceback
+
+    traceback.print_exc()
+
+
+def _one_line(text: str) -> str:
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return first[:300]
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(run())
+
+
+__all__ = ["UsageError", "cli", "main", "run"]

@@ -1,0 +1,180 @@
+"""Composition helpers shared by the two roots (cli.py and action.py).
+
+Reads only the environment mapping it is given, never os.environ, and imports the GitHub
+layer lazily so that commands that need no GitHub stay fast and offline.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from opsgh.errors import ConfigError, GitHubError, OpsghError, UsageError
+
+if TYPE_CHECKING:
+    from opsgh.config import Config
+    from opsgh.github.gateway import GitHubGateway
+    from opsgh.ops.doctor import DoctorReport
+
+REPO_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+LOCAL_CONFIG = Path(".github") / "opsgh.yml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the environment and the global options say, validated once."""
+
+    token: str | None
+    token_source: str | None
+    app_id: str | None
+    app_private_key: str | None
+    api_url: str
+    graphql_url: str | None
+    repo: str | None
+    repo_source: str
+    config_path: str | None
+    in_actions: bool
+
+    def __repr__(self) -> str:  # never show secrets
+        return (f"Settings(repo={self.repo!r}, api_url={self.api_url!r}, token_source={self.token_source!r}, "
+                f"app_id={self.app_id!r})")
+
+
+def settings_from_env(environ: Mapping[str, str], *, repo: str | None = None,
+                      config_path: str | None = None) -> Settings:
+    token, token_source = None, None
+    for name in ("GITHUB_TOKEN", "GH_TOKEN"):
+        if environ.get(name, "").strip():
+            token, token_source = environ[name].strip(), name
+            break
+    app_id = environ.get("OPSGH_APP_ID", "").strip() or None
+    key = environ.get("OPSGH_APP_PRIVATE_KEY") or None
+    key_file = environ.get("OPSGH_APP_PRIVATE_KEY_FILE", "").strip()
+    if key is None and key_file:
+        try:
+            key = Path(key_file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot read OPSGH_APP_PRIVATE_KEY_FILE {key_file}: {exc.strerror}",
+                             "point OPSGH_APP_PRIVATE_KEY_FILE at the App's .pem private key") from None
+    if app_id and key is None:
+        raise UsageError("OPSGH_APP_ID is set but no private key",
+                         "set OPSGH_APP_PRIVATE_KEY or OPSGH_APP_PRIVATE_KEY_FILE")
+    if app_id and not app_id.isdigit():
+        raise UsageError(f"OPSGH_APP_ID must be the App's numeric id, not {app_id!r}",
+                         "find it in the App's settings page (App ID)")
+    if app_id and key:
+        token_source = "GitHub App"
+
+    repo_source = ""
+    if repo:
+        repo_source = "--repo"
+    elif environ.get("GITHUB_REPOSITORY", "").strip():
+        repo, repo_source = environ["GITHUB_REPOSITORY"].strip(), "GITHUB_REPOSITORY"
+    else:
+        repo = repo_from_git_remote()
+        repo_source = "origin remote" if repo else ""
+    if repo is not None and not REPO_RE.match(repo):
+        raise UsageError(f"repository {repo!r} (from {repo_source}) is not OWNER/NAME",
+                         "pass --repo OWNER/NAME, e.g. --repo acme/shop")
+    return Settings(
+        token=token,
+        token_source=token_source,
+        app_id=app_id,
+        app_private_key=key if app_id else None,
+        api_url=environ.get("GITHUB_API_URL", "").strip() or "https://api.github.com",
+        graphql_url=environ.get("GITHUB_GRAPHQL_URL", "").strip() or None,
+        repo=repo,
+        repo_source=repo_source,
+        config_path=config_path,
+        in_actions=environ.get("GITHUB_ACTIONS") == "true",
+    )
+
+
+_REMOTE_RE = re.compile(r"(?:[:/])([A-Za-z0-9-]+)/([A-Za-z0-9._-]+?)(?:\.git)?/?$")
+
+
+def repo_from_git_remote(cwd: str | None = None) -> str | None:
+    """OWNER/NAME from the `origin` remote of the current checkout, if any."""
+    try:
+        out = subprocess.run(["git", "config", "--get", "remote.origin.url"], cwd=cwd, capture_output=True,
+                             text=True, timeout=5, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    match = _REMOTE_RE.search(out.stdout.strip()) if out.returncode == 0 else None
+    return f"{match.group(1)}/{match.group(2)}" if match else None
+
+
+def build_gateway(settings: Settings, *, max_attempts: int | None = None) -> GitHubGateway:
+    from opsgh.github.gateway import GitHubGateway
+
+    if settings.token is None and settings.app_id is None:
+        raise UsageError("no GitHub token: GITHUB_TOKEN and GH_TOKEN are unset",
+                         "export GITHUB_TOKEN=<token>, or set OPSGH_APP_ID and OPSGH_APP_PRIVATE_KEY_FILE")
+    kwargs = {} if max_attempts is None else {"max_attempts": max_attempts}
+    return GitHubGateway.connect(
+        token=settings.token,
+        app_id=settings.app_id,
+        private_key=settings.app_private_key,
+        repo=settings.repo,
+        api_url=settings.api_url,
+        graphql_url=settings.graphql_url,
+        **kwargs,
+    )
+
+
+def load_effective_config(settings: Settings, gateway_factory: Callable[[], GitHubGateway] | None = None) -> Config:
+    """--config, else the local file, else the default branch's file, else the defaults."""
+    from opsgh.config import default_config, load_config, load_config_file
+
+    if settings.config_path:
+        return load_config_file(settings.config_path)
+    if LOCAL_CONFIG.is_file():
+        return load_config_file(LOCAL_CONFIG)
+    if gateway_factory is None or settings.repo is None or (settings.token is None and settings.app_id is None):
+        return default_config()
+    gateway = gateway_factory()
+    repo = gateway.get_repository(settings.repo)
+    text = gateway.get_file_text(settings.repo, str(LOCAL_CONFIG.as_posix()), repo.default_branch)
+    if text is None:
+        return default_config()
+    return load_config(text, source=f"{settings.repo}@{repo.default_branch}:{LOCAL_CONFIG.as_posix()}")
+
+
+def doctor_report(settings: Settings) -> DoctorReport:
+    from opsgh.config import default_config
+    from opsgh.github.auth import token_kind
+    from opsgh.ops.doctor import DoctorInput, run_doctor
+
+    gateway: GitHubGateway | None = None
+    port_error: OpsghError | None = None
+    if settings.token is not None or settings.app_id is not None:
+        try:
+            # Doctor is interactive: fail fast on a dead network instead of backing off for long.
+            gateway = build_gateway(settings, max_attempts=2)
+        except OpsghError as err:
+            port_error = err
+
+    def load() -> object:
+        return load_effective_config(settings, (lambda: gateway) if gateway else None)  # type: ignore[return-value,arg-type]
+
+    try:
+        config = load_effective_config(settings, (lambda: gateway) if gateway else None)  # type: ignore[return-value,arg-type]
+    except (ConfigError, GitHubError):
+        config = default_config()
+    kind = "app" if settings.app_id else (token_kind(settings.token, in_actions=settings.in_actions)
+                                          if settings.token else "none")
+    inp = DoctorInput(
+        repo=settings.repo,
+        repo_source=settings.repo_source,
+        token_source=settings.token_source,
+        token_kind=kind,
+        api_url=settings.api_url,
+        in_actions=settings.in_actions,
+        staging_branch=config.branches.staging,
+        production_branch=config.branches.production,
+    )
+    return run_doctor(inp, gateway, load, port_error=port_error)
