@@ -202,17 +202,20 @@ class GitHubGateway:
 
     def list_issues(self, full_name: str, state: str = "open",
                     labels: tuple[str, ...] = ()) -> list[IssueInfo]:
-        repo = self.github.get_repo(full_name)
-        issues = repo.get_issues(state=state, labels=list(labels)) if labels else repo.get_issues(state=state)
+        # Raw JSON, not PyGithub: reading an attribute GitHub left out of a list item (`pull_request`
+        # on a plain issue) makes PyGithub "complete" the object with one more GET per issue.
+        params: dict[str, Any] = {"state": state}
+        if labels:
+            params["labels"] = ",".join(labels)
         return [
             IssueInfo(
-                number=issue.number,
-                title=issue.title,
-                labels=tuple(label.name for label in issue.labels),
-                state=issue.state,
-                is_pull_request=issue.raw_data.get("pull_request") is not None,
+                number=int(issue["number"]),
+                title=str(issue["title"]),
+                labels=tuple(str(label["name"]) for label in issue.get("labels") or ()),
+                state=str(issue["state"]),
+                is_pull_request=issue.get("pull_request") is not None,
             )
-            for issue in issues
+            for issue in self.transport.paginate(f"/repos/{full_name}/issues", params)
         ]
 
     # ------------------------------------------------------------------ statuses

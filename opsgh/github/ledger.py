@@ -13,7 +13,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-_SECRET_PARAMS = re.compile(r"token|secret|password|passwd|code|state|key|signature|sig|jwt|auth", re.I)
+# Query parameters whose values are masked (GitHub's own parameters such as state, ref, page are kept).
+_SECRET_PARAMS = re.compile(r"token|secret|password|passwd|signature|jwt|auth|^code$|^key$|^sig$", re.I)
 _SHA = re.compile(r"^[0-9a-f]{40}$|^[0-9a-f]{64}$")
 _NUMBER = re.compile(r"^\d+$")
 

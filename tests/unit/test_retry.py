@@ -53,15 +53,23 @@ class Script:
 
 
 def make(script: Script, clock: FakeClock, **policy: Any) -> Transport:
-    return Transport(ApiUrls(), lambda: "ghp_secret", RetryPolicy(clock, jitter=None, **policy), clock, Ledger(),
-                     http_transport=httpx.MockTransport(script))
+    return Transport(
+        ApiUrls(),
+        lambda: "ghp_secret",
+        RetryPolicy(clock, jitter=None, **policy),
+        clock,
+        Ledger(),
+        http_transport=httpx.MockTransport(script),
+    )
 
 
 def ok(data: Any = None, status: int = 200) -> httpx.Response:
     return httpx.Response(status, json=data if data is not None else {"ok": True})
 
 
-def err(status: int, message: str = "boom", headers: dict[str, str] | None = None, **extra: Any) -> httpx.Response:
+def err(
+    status: int, message: str = "boom", headers: dict[str, str] | None = None, **extra: Any
+) -> httpx.Response:
     return httpx.Response(status, json={"message": message, **extra}, headers=headers or {})
 
 
@@ -159,8 +167,13 @@ def test_a_flagged_idempotent_post_is_retried_on_5xx(clock: FakeClock) -> None:
 
 def test_jitter_is_added_to_the_backoff(clock: FakeClock) -> None:
     script = Script(err(502), err(502), ok())
-    transport = Transport(ApiUrls(), lambda: None, RetryPolicy(clock, jitter=lambda base: base / 10), clock,
-                          http_transport=httpx.MockTransport(script))
+    transport = Transport(
+        ApiUrls(),
+        lambda: None,
+        RetryPolicy(clock, jitter=lambda base: base / 10),
+        clock,
+        http_transport=httpx.MockTransport(script),
+    )
     transport.request("GET", "/x")
     assert clock.sleeps == [pytest.approx(1.1), pytest.approx(2.2)]
 
@@ -169,9 +182,15 @@ def test_jitter_is_added_to_the_backoff(clock: FakeClock) -> None:
 
 
 def primary(clock: FakeClock, seconds_to_reset: float) -> httpx.Response:
-    return err(403, "API rate limit exceeded for user ID 1.", {
-        "x-ratelimit-remaining": "0", "x-ratelimit-limit": "5000",
-        "x-ratelimit-reset": str(int(clock.now() + seconds_to_reset))})
+    return err(
+        403,
+        "API rate limit exceeded for user ID 1.",
+        {
+            "x-ratelimit-remaining": "0",
+            "x-ratelimit-limit": "5000",
+            "x-ratelimit-reset": str(int(clock.now() + seconds_to_reset)),
+        },
+    )
 
 
 def test_primary_limit_waits_until_the_reset_then_succeeds(clock: FakeClock) -> None:
@@ -214,7 +233,9 @@ def test_secondary_limit_waits_exactly_retry_after(clock: FakeClock) -> None:
 
 
 def test_secondary_limit_without_retry_after_waits_a_minute_then_backs_off(clock: FakeClock) -> None:
-    limited = err(403, "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.")
+    limited = err(
+        403, "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
+    )
     script = Script(limited, limited, limited, ok({"id": 1}, 201))
     assert make(script, clock).request("POST", "/repos/acme/shop/issues/1/comments", json={}).status == 201
     assert script.attempts == 4
@@ -246,13 +267,28 @@ def test_429_with_retry_after(clock: FakeClock) -> None:
 # ----------------------------------------------------------------------------- final answers
 
 
-@pytest.mark.parametrize(("status", "error_type"), [
-    (401, Unauthorized), (403, Forbidden), (404, NotFound), (422, ValidationFailed),
-])
+@pytest.mark.parametrize(
+    ("status", "error_type"),
+    [
+        (401, Unauthorized),
+        (403, Forbidden),
+        (404, NotFound),
+        (422, ValidationFailed),
+    ],
+)
 @pytest.mark.parametrize("method", ["GET", "POST"])
-def test_client_errors_are_final(clock: FakeClock, status: int, error_type: type[Exception], method: str) -> None:
-    script = Script(err(status, "nope", errors=[{"resource": "PullRequest", "code": "custom",
-                                                 "message": "A pull request already exists"}]))
+def test_client_errors_are_final(
+    clock: FakeClock, status: int, error_type: type[Exception], method: str
+) -> None:
+    script = Script(
+        err(
+            status,
+            "nope",
+            errors=[
+                {"resource": "PullRequest", "code": "custom", "message": "A pull request already exists"}
+            ],
+        )
+    )
     with pytest.raises(error_type):
         make(script, clock).request(method, "/repos/acme/shop/pulls", json={} if method == "POST" else None)
     assert script.attempts == 1
@@ -260,13 +296,21 @@ def test_client_errors_are_final(clock: FakeClock, status: int, error_type: type
 
 
 def test_422_carries_githubs_errors(clock: FakeClock) -> None:
-    errors = [{"resource": "PullRequest", "code": "custom", "message": "A pull request already exists for acme:main."}]
+    errors = [
+        {
+            "resource": "PullRequest",
+            "code": "custom",
+            "message": "A pull request already exists for acme:main.",
+        }
+    ]
     script = Script(err(422, "Validation Failed", errors=errors))
     with pytest.raises(ValidationFailed) as caught:
         make(script, clock).request("POST", "/repos/acme/shop/pulls", json={})
     assert caught.value.errors == tuple(errors)
-    assert caught.value.message == ("GitHub: 422 Unprocessable Entity (POST /repos/acme/shop/pulls): "
-                                    "Validation Failed: A pull request already exists for acme:main.")
+    assert caught.value.message == (
+        "GitHub: 422 Unprocessable Entity (POST /repos/acme/shop/pulls): "
+        "Validation Failed: A pull request already exists for acme:main."
+    )
 
 
 # ----------------------------------------------------------------------------- create_once
@@ -295,7 +339,9 @@ class FakeStatuses:
 
 def _find_and_create(transport: Transport) -> tuple[Callable[[], Any], Callable[[], Any]]:
     def find() -> Any:
-        found = [c for c in transport.request("GET", "/repos/acme/shop/labels").json() if c["name"] == "release"]
+        found = [
+            c for c in transport.request("GET", "/repos/acme/shop/labels").json() if c["name"] == "release"
+        ]
         return found[0] if found else None
 
     def create() -> Any:
@@ -306,18 +352,32 @@ def _find_and_create(transport: Transport) -> tuple[Callable[[], Any], Callable[
 
 def test_create_once_reads_back_after_a_post_that_landed_but_answered_502(clock: FakeClock) -> None:
     server = FakeStatuses(lands=True)
-    transport = Transport(ApiUrls(), lambda: "t", RetryPolicy(clock, jitter=None), clock,
-                          http_transport=httpx.MockTransport(server))
+    transport = Transport(
+        ApiUrls(),
+        lambda: "t",
+        RetryPolicy(clock, jitter=None),
+        clock,
+        http_transport=httpx.MockTransport(server),
+    )
     assert create_once(*_find_and_create(transport)) == {"name": "release"}
     assert server.posts == 1
     assert server.created == [{"name": "release"}]
-    assert [(e.method, e.status) for e in transport.ledger.entries] == [("GET", 200), ("POST", 502), ("GET", 200)]
+    assert [(e.method, e.status) for e in transport.ledger.entries] == [
+        ("GET", 200),
+        ("POST", 502),
+        ("GET", 200),
+    ]
 
 
 def test_create_once_creates_again_when_the_ambiguous_post_did_not_land(clock: FakeClock) -> None:
     server = FakeStatuses(lands=False)
-    transport = Transport(ApiUrls(), lambda: "t", RetryPolicy(clock, jitter=None), clock,
-                          http_transport=httpx.MockTransport(server))
+    transport = Transport(
+        ApiUrls(),
+        lambda: "t",
+        RetryPolicy(clock, jitter=None),
+        clock,
+        http_transport=httpx.MockTransport(server),
+    )
     assert create_once(*_find_and_create(transport)) == {"name": "release"}
     assert server.posts == 2
     assert server.created == [{"name": "release"}]
@@ -325,5 +385,8 @@ def test_create_once_creates_again_when_the_ambiguous_post_did_not_land(clock: F
 
 def test_create_once_does_not_create_what_exists(clock: FakeClock) -> None:
     calls: list[str] = []
-    assert create_once(lambda: calls.append("find") or "found", lambda: calls.append("create") or "new") == "found"
+    assert (
+        create_once(lambda: calls.append("find") or "found", lambda: calls.append("create") or "new")
+        == "found"
+    )
     assert calls == ["find"]
