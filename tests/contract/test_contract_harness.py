@@ -150,6 +150,19 @@ def test_undocumented_status_is_a_violation(contract: ContractValidator) -> None
     assert caught.value.field == "response status 418"
 
 
+def test_rate_limits_and_server_errors_are_allowed_on_any_operation(contract: ContractValidator) -> None:
+    """GitHub answers 403/429/5xx on every endpoint; the sandbox's fault injection must be checkable too."""
+    limited = json.dumps({"message": "You have exceeded a secondary rate limit.", "documentation_url": "x"})
+    url = f"{BASE}/repos/acme/shop/labels/release"  # documents 200 and 404 only
+    contract.validate_exchange("GET", url, {}, None, 429, JSON | {"retry-after": "60"}, limited.encode())
+    contract.validate_exchange(
+        "GET", url, {}, None, 502, {"content-type": "text/html"}, b"<h1>Bad gateway</h1>"
+    )
+    with pytest.raises(ContractViolation) as caught:
+        contract.validate_exchange("GET", url, {}, None, 403, JSON, b'{"error": "forbidden"}')
+    assert caught.value.field == "response body (status 403)"
+
+
 def test_error_bodies_are_checked_too(contract: ContractValidator) -> None:
     not_protected = {"message": "Branch not protected", "documentation_url": "https://docs.github.com/rest"}
     contract.validate_exchange(
