@@ -5,7 +5,8 @@ Rules (GitHub's "best practices for using the REST API" plus "never re-send a wr
 - reads (GET/HEAD, and requests flagged idempotent such as GraphQL queries) are retried on 5xx,
   timeouts and dropped connections, with exponential backoff 1, 2, 4, 8 s (+ small jitter);
 - a primary rate limit (x-ratelimit-remaining: 0) waits until x-ratelimit-reset + 1 s, unless that
-  is longer than `max_wait`: then it fails at once, naming the reset time;
+  would take the request's waiting past `max_wait` (15 min): then it fails at once, naming the
+  reset time;
 - a secondary limit (403/429 with retry-after, or GitHub's "secondary rate limit" message) waits
   retry-after, else 60 s, then 120, 240 s...; rate-limit retries are safe for writes too, because
   GitHub refused the request before acting on it;
@@ -61,7 +62,8 @@ class _CallState:
     backoffs: int = 0  # waits taken for 5xx / network errors
     secondary_backoffs: int = 0  # waits taken for secondary limits without retry-after
     next_wait: float = 0.0
-    too_long: float | None = None  # the wait that exceeded max_wait, if any
+    waited: float = 0.0  # seconds slept so far for this request
+    too_long: float | None = None  # the wait that would have exceeded max_wait, if any
 
 
 class RetryPolicy:
@@ -91,7 +93,7 @@ class RetryPolicy:
 
     # ------------------------------------------------------------------ decisions
 
-    def wait_for(self, error: BaseException, *, idempotent: bool, state: _CallState) -> float | None:
+    def _wait_for(self, error: BaseException, *, idempotent: bool, state: _CallState) -> float | None:
         """Seconds to wait before the next attempt, or None to give up with `error` now."""
         if isinstance(error, RateLimited):
             return self._rate_limit_wait(error, state)
@@ -116,7 +118,7 @@ class RetryPolicy:
         else:
             wait = self.secondary_wait * 2.0 ** state.secondary_backoffs
             state.secondary_backoffs += 1
-        if wait > self.max_wait:
+        if state.waited + wait > self.max_wait:
             state.too_long = wait
             return None
         return wait
@@ -128,10 +130,11 @@ class RetryPolicy:
         state = _CallState()
 
         def should_retry(error: BaseException) -> bool:
-            wait = self.wait_for(error, idempotent=idempotent, state=state)
+            wait = self._wait_for(error, idempotent=idempotent, state=state)
             if wait is None:
                 return False
             state.next_wait = wait
+            state.waited += wait
             return True
 
         def wait(_: RetryCallState) -> float:

@@ -390,3 +390,12 @@ def test_create_once_does_not_create_what_exists(clock: FakeClock) -> None:
         == "found"
     )
     assert calls == ["find"]
+
+
+def test_waits_for_one_request_are_bounded_by_max_wait_in_total(clock: FakeClock) -> None:
+    limited = err(403, "You have exceeded a secondary rate limit.", {"retry-after": "600"})
+    script = Script(limited, limited)
+    with pytest.raises(RateLimited, match="longer than the 15 min opsgh waits"):
+        make(script, clock).request("GET", "/x")
+    assert script.attempts == 2
+    assert clock.sleeps == [600.0]
