@@ -74,7 +74,8 @@ for a GitHub App; GITHUB_REPOSITORY; GITHUB_API_URL and GITHUB_GRAPHQL_URL for G
 
 
 @click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option("--repo", metavar="OWNER/NAME", help="Repository to act on [default: $GITHUB_REPOSITORY or the origin remote].")
+@click.option("--repo", metavar="OWNER/NAME",
+              help="Repository to act on [default: $GITHUB_REPOSITORY or the origin remote].")
 @click.option("--config", "config_path", metavar="PATH", type=click.Path(dir_okay=False),
               help="Read the configuration from this local file instead of the default branch.")
 @click.option("-v", "--verbose", is_flag=True, help="Print every GitHub request (method, route, status, time).")

@@ -67,7 +67,7 @@ def settings_from_env(environ: Mapping[str, str], *, repo: str | None = None,
         raise UsageError(f"OPSGH_APP_ID must be the App's numeric id, not {app_id!r}",
                          "find it in the App's settings page (App ID)")
     if app_id and key:
-        token_source = "GitHub App"
+        token_source = "GitHub App"  # noqa: S105 - a label, not a secret
 
     repo_source = ""
     if repo:

@@ -88,7 +88,8 @@ TOKEN_KIND_TEXT = {
     "unknown": "a token of unknown kind",
 }
 
-NO_TOKEN_FIX = ("export GITHUB_TOKEN=<token> (a fine-grained PAT or `gh auth token`), or set OPSGH_APP_ID and "
+NO_TOKEN_FIX = (  # noqa: S105 - advice text, not a secret
+   "export GITHUB_TOKEN=<token> (a fine-grained PAT or `gh auth token`), or set OPSGH_APP_ID and "
                 "OPSGH_APP_PRIVATE_KEY_FILE for a GitHub App")
 
 
@@ -219,7 +220,7 @@ def _repo_checks(inp: DoctorInput, port: GitHubPort, repo: str) -> list[Check]:
         shown = level or "unknown (installation tokens report none)"
         checks.append(Check("repository access", Status.OK,
                             f"{repo}, default branch {info.default_branch}, permission {shown}"))
-    if not info.allow_merge_commit:
+    if info.allow_merge_commit is False:
         checks.append(Check("merge commits", Status.FAIL, "merge commits are disabled; release PRs must be merged "
                             "with a merge commit (squash makes main and prod diverge)",
                             "enable 'Allow merge commits' in Settings > General > Pull Requests"))
@@ -251,7 +252,8 @@ def _repo_checks(inp: DoctorInput, port: GitHubPort, repo: str) -> list[Check]:
     if wf is not None:
         if wf.get("can_approve_pull_request_reviews"):
             checks.append(Check("actions may open PRs", Status.OK,
-                                f"workflows may create PRs (default permissions: {wf.get('default_workflow_permissions')})"))
+                                "workflows may create PRs (default permissions: "
+                                f"{wf.get('default_workflow_permissions')})"))
         else:
             checks.append(Check("actions may open PRs", Status.WARN,
                                 "GITHUB_TOKEN may not create or approve pull requests",
