@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
@@ -34,6 +34,10 @@ ResponseCheck = Callable[["Response"], GitHubError | None]
 
 _OURS = ("authorization", "user-agent")
 _LINK = re.compile(r'<([^>]*)>\s*;\s*rel="?([^",;]+)"?')
+# GitHub redirects requests for a renamed or transferred repository (301 for reads, 307 for writes) and
+# asks clients to repeat the request verbatim at the Location.
+_REDIRECTS = frozenset({301, 302, 307, 308})
+MAX_REDIRECTS = 5
 # Requests that certainly never left this machine.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
@@ -157,13 +161,27 @@ class Transport:
         """Send one logical request (retried per the policy); raise the typed error for a status >= 400.
 
         `bearer` replaces the token provider for this request (the GitHub App JWT); `check` may turn a
-        successful answer into an error inside the retry loop (GraphQL errors in a 200).
+        successful answer into an error inside the retry loop (GraphQL errors in a 200). Redirects are
+        followed, with the same method and body, only to the API hosts (see `resolve`).
         """
         method = method.upper()
         url = self.resolve(path_or_url)
         request_params = {k: _param(v) for k, v in (params or {}).items() if v is not None}
-        probe = self._client.build_request(method, url, params=request_params or None)
-        final_url = str(probe.url)
+        final_url = str(self._client.build_request(method, url, params=request_params or None).url)
+        for _ in range(MAX_REDIRECTS + 1):
+            response = self._send(method, final_url, json=json, content=content, headers=headers,
+                                  idempotent=idempotent, bearer=bearer, operation=operation, check=check)
+            location = response.headers.get("location") if response.status in _REDIRECTS else None
+            if not location:
+                return response
+            final_url = self.resolve(urljoin(final_url, location))
+        raise GitHubError(f"GitHub: more than {MAX_REDIRECTS} redirects ({method} {self.display_path(url)})",
+                          "check GITHUB_API_URL")
+
+    def _send(self, method: str, final_url: str, *, json: Any, content: bytes | str | None,
+              headers: Mapping[str, str] | None, idempotent: bool | None, bearer: str | None,
+              operation: str | None, check: ResponseCheck | None) -> Response:
+        """One request to `final_url` (query included), retried per the policy; no redirects."""
         path = self.display_path(final_url)
         route = route_of(path)
         retryable = is_idempotent(method, idempotent)
@@ -191,7 +209,7 @@ class Transport:
                                  answer.status_code, response_headers, body)
             error = error_for_response(answer.status_code, response_headers, body, method, path)
             response = Response(answer.status_code, response_headers, body, final_url)
-            if error is None and check is not None:
+            if error is None and check is not None and answer.status_code not in _REDIRECTS:
                 error = check(response)
             if error is not None:
                 raise error
