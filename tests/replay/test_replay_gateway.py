@@ -11,15 +11,17 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from replay.conftest import Replay
 
 from opsgh.errors import NotFound, ValidationFailed
 from opsgh.ports import RefInfo, RepoInfo, StatusInfo
 
-OpenReplay = Callable[..., AbstractContextManager[Replay]]
+if TYPE_CHECKING:
+    from replay.conftest import Replay
+
+OpenReplay = Callable[..., AbstractContextManager["Replay"]]
 SHA1 = "0000000000000000000000000000000000000001"
 SHA2 = "0000000000000000000000000000000000000002"
 
