@@ -532,8 +532,10 @@ def _parse_yaml(text: str, source: str) -> tuple[dict[str, Any], Lines]:
 
 def _yaml_error(exc: yaml.MarkedYAMLError, text: str, source: str) -> ConfigError:
     mark = exc.problem_mark or exc.context_mark
+    if exc.context_mark is not None and "end of stream" in (exc.problem or ""):
+        mark = exc.context_mark  # e.g. an unclosed quote: where it opened, not the end of the file
     line = mark.line + 1 if mark is not None else None
-    problem = _one_line(exc.problem or exc.context or "cannot parse")
+    problem = _one_line(": ".join(part for part in (exc.context, exc.problem) if part) or "cannot parse")
     hint = "check the indentation and quoting around that line"
     lines = text.splitlines()
     bad_line = lines[line - 1] if line is not None and 0 < line <= len(lines) else ""
