@@ -108,13 +108,12 @@ def repo_from_git_remote(cwd: str | None = None) -> str | None:
     return f"{match.group(1)}/{match.group(2)}" if match else None
 
 
-def build_gateway(settings: Settings, *, max_attempts: int | None = None) -> GitHubGateway:
+def build_gateway(settings: Settings, *, max_attempts: int = 5) -> GitHubGateway:
     from opsgh.github.gateway import GitHubGateway
 
     if settings.token is None and settings.app_id is None:
         raise UsageError("no GitHub token: GITHUB_TOKEN and GH_TOKEN are unset",
                          "export GITHUB_TOKEN=<token>, or set OPSGH_APP_ID and OPSGH_APP_PRIVATE_KEY_FILE")
-    kwargs = {} if max_attempts is None else {"max_attempts": max_attempts}
     return GitHubGateway.connect(
         token=settings.token,
         app_id=settings.app_id,
@@ -122,7 +121,7 @@ def build_gateway(settings: Settings, *, max_attempts: int | None = None) -> Git
         repo=settings.repo,
         api_url=settings.api_url,
         graphql_url=settings.graphql_url,
-        **kwargs,
+        max_attempts=max_attempts,
     )
 
 
@@ -158,11 +157,15 @@ def doctor_report(settings: Settings) -> DoctorReport:
         except OpsghError as err:
             port_error = err
 
-    def load() -> object:
-        return load_effective_config(settings, (lambda: gateway) if gateway else None)  # type: ignore[return-value,arg-type]
+    def gateway_factory() -> GitHubGateway:
+        assert gateway is not None
+        return gateway
+
+    def load() -> Config:
+        return load_effective_config(settings, gateway_factory if gateway else None)
 
     try:
-        config = load_effective_config(settings, (lambda: gateway) if gateway else None)  # type: ignore[return-value,arg-type]
+        config = load()
     except (ConfigError, GitHubError):
         config = default_config()
     kind = "app" if settings.app_id else (token_kind(settings.token, in_actions=settings.in_actions)

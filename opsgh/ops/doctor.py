@@ -88,9 +88,10 @@ TOKEN_KIND_TEXT = {
     "unknown": "a token of unknown kind",
 }
 
-NO_TOKEN_FIX = (  # noqa: S105 - advice text, not a secret
-   "export GITHUB_TOKEN=<token> (a fine-grained PAT or `gh auth token`), or set OPSGH_APP_ID and "
-                "OPSGH_APP_PRIVATE_KEY_FILE for a GitHub App")
+NO_CREDENTIALS_ADVICE = (
+    "export GITHUB_TOKEN=<token> (a fine-grained PAT or `gh auth token`), or set OPSGH_APP_ID and "
+    "OPSGH_APP_PRIVATE_KEY_FILE for a GitHub App"
+)
 
 
 def run_doctor(
@@ -108,7 +109,7 @@ def run_doctor(
             checks.append(Check("token", Status.FAIL, port_error.message, port_error.hint))
         else:
             checks.append(Check("token", Status.FAIL, "no token found (GITHUB_TOKEN and GH_TOKEN are unset)",
-                                NO_TOKEN_FIX))
+                                NO_CREDENTIALS_ADVICE))
         checks.extend(Check(name, Status.SKIP, "needs a token") for name in _REMOTE_CHECKS)
         return DoctorReport(tuple(checks))
 

@@ -6,7 +6,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -20,9 +20,9 @@ BAD_TOKEN = "ghp_" + "B" * 36
 class FakeGitHubHandler(BaseHTTPRequestHandler):
     """A tiny GitHub on 127.0.0.1: what doctor reads, answered like GitHub does."""
 
-    repo: dict[str, Any] = {}
-    branches: set[str] = set()
-    workflow_permissions: tuple[int, dict[str, Any]] = (200, {})
+    repo: ClassVar[dict[str, Any]] = {}
+    branches: ClassVar[set[str]] = set()
+    workflow_permissions: ClassVar[tuple[int, dict[str, Any]]] = (200, {})
 
     def log_message(self, *_: Any) -> None:
         pass
@@ -127,7 +127,8 @@ def test_healthy_repository(fake_github: str, capsys: pytest.CaptureFixture[str]
     monkeypatch.chdir(tmp_path)
     assert _doctor({"GITHUB_TOKEN": GOOD_TOKEN, "GITHUB_API_URL": fake_github}) == ExitCode.OK
     out = capsys.readouterr().out
-    assert "[ok  ] token: a classic personal access token for octocat (from GITHUB_TOKEN); scopes: repo, workflow" in out
+    assert ("[ok  ] token: a classic personal access token for octocat (from GITHUB_TOKEN); "
+            "scopes: repo, workflow") in out
     assert "[ok  ] rate limit: 4990 of 5000 requests left this hour" in out
     assert "[warn] check runs: only GitHub Apps may create check runs" in out
     assert "[ok  ] branches: main and prod exist" in out
