@@ -26,6 +26,8 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, TextIO, overload
 
+from opsgh import ISSUES_URL
+from opsgh.context import REPO_RE
 from opsgh.errors import ExitCode, OpsghError, UsageError
 
 # Variables whose values are secrets; masked before anything else is written to the log.
@@ -35,16 +37,13 @@ SECRET_ENV_VARS = ("GITHUB_TOKEN", "INPUT_TOKEN", "OPSGH_APP_PRIVATE_KEY")
 TRUE_SPELLINGS = ("true", "True", "TRUE")
 FALSE_SPELLINGS = ("false", "False", "FALSE")
 
-# Same rule as opsgh.context.REPO_RE: a GitHub owner (login) and a repository name.
-REPOSITORY_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+REPOSITORY_RE = REPO_RE
 SHA_RE = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")  # SHA-1, or SHA-256 repositories
 
 DEFAULT_API_URL = "https://api.github.com"  # only when GITHUB_API_URL is unset (outside Actions)
 
 # Events whose payload carries nothing opsgh needs (a schedule's is just the cron string).
 EVENTS_WITHOUT_PAYLOAD = frozenset({"schedule"})
-
-ISSUES_URL = "https://github.com/opsgh/opsgh/issues"
 
 NOT_IN_ACTIONS_HINT = (
     "`opsgh action` is the entry point of the GitHub Action (action.yml); "

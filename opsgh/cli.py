@@ -14,15 +14,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from opsgh import __version__
+from opsgh import ISSUES_URL, __version__
 from opsgh.errors import ExitCode, OpsghError, UsageError
 
 if TYPE_CHECKING:
     from opsgh.config import Config
     from opsgh.context import Settings
     from opsgh.github.gateway import GitHubGateway
-
-ISSUES_URL = "https://github.com/opsgh/opsgh/issues"
 
 
 class CliState:
@@ -45,12 +43,12 @@ class CliState:
 
         return settings_from_env(self.environ, repo=self.repo, config_path=self.config_path)
 
-    def gateway(self) -> GitHubGateway:
+    def gateway(self, max_attempts: int = 5) -> GitHubGateway:
         """The GitHub gateway, built on first use (so commands that need none stay offline)."""
         if self._gateway is None:
             from opsgh.context import build_gateway
 
-            self._gateway = build_gateway(self.settings())
+            self._gateway = build_gateway(self.settings(), max_attempts=max_attempts)
         return self._gateway
 
     def config(self) -> Config:
@@ -141,7 +139,8 @@ def doctor(state: CliState, as_json: bool) -> None:
     from opsgh.context import doctor_report
     from opsgh.ops.doctor import Status
 
-    report = doctor_report(state.settings())
+    # Doctor is interactive: fail fast on a dead network instead of backing off for long.
+    report = doctor_report(state.settings(), lambda: state.gateway(max_attempts=2))
     if as_json:
         import json
 

@@ -143,7 +143,9 @@ def load_effective_config(settings: Settings, gateway_factory: Callable[[], GitH
     return load_config(text, source=f"{settings.repo}@{repo.default_branch}:{LOCAL_CONFIG.as_posix()}")
 
 
-def doctor_report(settings: Settings) -> DoctorReport:
+def doctor_report(settings: Settings,
+                  gateway_factory: Callable[[], GitHubGateway] | None = None) -> DoctorReport:
+    """Run `opsgh doctor`; `gateway_factory` lets the CLI share its gateway (and ledger)."""
     from opsgh.config import default_config
     from opsgh.github.auth import token_kind
     from opsgh.ops.doctor import DoctorInput, run_doctor
@@ -153,16 +155,16 @@ def doctor_report(settings: Settings) -> DoctorReport:
     if settings.token is not None or settings.app_id is not None:
         try:
             # Doctor is interactive: fail fast on a dead network instead of backing off for long.
-            gateway = build_gateway(settings, max_attempts=2)
+            gateway = gateway_factory() if gateway_factory else build_gateway(settings, max_attempts=2)
         except OpsghError as err:
             port_error = err
 
-    def gateway_factory() -> GitHubGateway:
+    def built_gateway() -> GitHubGateway:
         assert gateway is not None
         return gateway
 
     def load() -> Config:
-        return load_effective_config(settings, gateway_factory if gateway else None)
+        return load_effective_config(settings, built_gateway if gateway else None)
 
     try:
         config = load()

@@ -92,3 +92,48 @@ def test_python_dash_m_and_version() -> None:
                          cwd=Path(__file__).parent)
     assert out.returncode == 0
     assert out.stdout.startswith("opsgh, version ")
+
+
+BAD_CONFIGS = sorted((Path(__file__).parent / "bad_configs").glob("*.yml"))
+
+
+def test_the_bad_config_corpus_is_large_enough() -> None:
+    assert len(BAD_CONFIGS) >= 15
+
+
+@pytest.mark.parametrize("path", BAD_CONFIGS, ids=lambda p: p.name)
+def test_bad_config_gives_exit_2_and_one_line(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Through the real command a user types: exit 2, `error:` + `hint:`, the key path, no traceback."""
+    assert run(["config", "validate", "--file", str(path)]) == ExitCode.USAGE
+    out, err = capsys.readouterr()
+    lines = err.splitlines()
+    assert out == ""
+    assert lines[0].startswith(f"error: {path}")
+    assert lines[1].startswith("hint: ")
+    assert len(lines) == 2 or all(line.startswith("  ") for line in lines[2:])
+    assert "Traceback" not in err
+    header = path.read_bytes().split(b"\n", 1)[0].decode("utf-8", "replace")
+    # `# expect: <line|-> | <key path|-> | <message part>` (see test_config.py)
+    _, line, key_path, _ = (part.strip() for part in header.replace("# expect:", "|", 1).split("|", 3))
+    if line != "-":
+        assert f"{path}:{line}:" in lines[0]
+    if key_path != "-":
+        assert f" {key_path}: " in lines[0]
+
+
+def test_good_config_validates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    example = Path(__file__).resolve().parents[2] / "docs" / "opsgh.example.yml"
+    assert run(["config", "validate", "--file", str(example)]) == ExitCode.OK
+    assert capsys.readouterr().out.strip() == f"{example}: ok"
+
+
+def test_action_command_runs_the_actions_entry_point(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    event = tmp_path / "event.json"
+    event.write_text('{"ref": "refs/heads/main", "repository": {"full_name": "acme/shop"}}')
+    output = tmp_path / "output"
+    output.write_text("")
+    environ = {"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": str(event),
+               "GITHUB_OUTPUT": str(output), "GITHUB_REPOSITORY": "acme/shop"}
+    assert run(["action"], environ=environ) == ExitCode.OK
+    assert "::notice" in capsys.readouterr().out
+    assert "outcome<<" in output.read_text()

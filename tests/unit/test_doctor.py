@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from collections.abc import Iterator
@@ -23,6 +24,8 @@ class FakeGitHubHandler(BaseHTTPRequestHandler):
     repo: ClassVar[dict[str, Any]] = {}
     branches: ClassVar[set[str]] = set()
     workflow_permissions: ClassVar[tuple[int, dict[str, Any]]] = (200, {})
+    files: ClassVar[dict[str, str]] = {}
+    content_refs: ClassVar[list[str]] = []
 
     def log_message(self, *_: Any) -> None:
         pass
@@ -61,7 +64,22 @@ class FakeGitHubHandler(BaseHTTPRequestHandler):
             status, body = self.workflow_permissions
             self._send(status, body)
         elif path.startswith("/repos/acme/shop/contents/"):
-            self._send(404, {"message": "Not Found", "documentation_url": "", "status": "404"})
+            query = dict(part.split("=", 1) for part in self.path.partition("?")[2].split("&") if "=" in part)
+            self.content_refs.append(query.get("ref", ""))
+            name = path.removeprefix("/repos/acme/shop/contents/")
+            if name in self.files and "raw" in self.headers.get("Accept", ""):
+                text = self.files[name].encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/vnd.github.raw")
+                self.send_header("Content-Length", str(len(text)))
+                self.end_headers()
+                self.wfile.write(text)
+            elif name in self.files:
+                text = self.files[name].encode()
+                self._send(200, {"type": "file", "encoding": "base64", "name": name.rsplit("/", 1)[-1], "path": name,
+                                 "content": base64.b64encode(text).decode(), "size": len(text), "sha": "c" * 40})
+            else:
+                self._send(404, {"message": "Not Found", "documentation_url": "", "status": "404"})
         else:
             self._send(404, {"message": "Not Found", "documentation_url": "", "status": "404"})
 
@@ -75,10 +93,12 @@ def fake_github() -> Iterator[str]:
                                                      "pull": True},
     }
     FakeGitHubHandler.branches = {"main", "prod"}
+    FakeGitHubHandler.files = {}
+    FakeGitHubHandler.content_refs = []
     FakeGitHubHandler.workflow_permissions = (200, {"default_workflow_permissions": "read",
                                                      "can_approve_pull_request_reviews": True})
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeGitHubHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
@@ -168,3 +188,40 @@ def test_invalid_local_config_is_reported(fake_github: str, capsys: pytest.Captu
     assert _doctor({"GITHUB_TOKEN": GOOD_TOKEN, "GITHUB_API_URL": fake_github}) == ExitCode.CHECK_FAILED
     out = capsys.readouterr().out
     assert "[FAIL] config: .github/opsgh.yml:2: release.titel" in out
+
+
+def test_verbose_prints_the_request_ledger(fake_github: str, capsys: pytest.CaptureFixture[str], tmp_path: Any,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert run(["-v", "--repo", "acme/shop", "doctor"],
+               environ={"GITHUB_TOKEN": GOOD_TOKEN, "GITHUB_API_URL": fake_github}) == ExitCode.OK
+    err = capsys.readouterr().err
+    assert "GET     /rate_limit" in err or "GET  /rate_limit" in err or "/rate_limit" in err
+    assert "/repos/{owner}/{repo}/branches/{branch}" in err
+    assert "GitHub requests: " in err
+    assert GOOD_TOKEN not in err
+
+
+def test_config_show_reads_the_default_branch(fake_github: str, capsys: pytest.CaptureFixture[str],
+                                              tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no local .github/opsgh.yml here
+    FakeGitHubHandler.files = {".github/opsgh.yml": "branches:\n  production: live\nrelease:\n  labels: [ship]\n"}
+    code = run(["--repo", "acme/shop", "config", "show", "--json"],
+               environ={"GITHUB_TOKEN": GOOD_TOKEN, "GITHUB_API_URL": fake_github})
+    out = capsys.readouterr().out
+    assert code == ExitCode.OK
+    shown = json.loads(out)
+    assert shown["branches"] == {"staging": "main", "production": "live"}
+    assert shown["release"]["labels"] == ["ship"]
+    assert FakeGitHubHandler.content_refs == ["main"]
+
+
+def test_invalid_config_on_the_default_branch_names_its_source(
+        fake_github: str, capsys: pytest.CaptureFixture[str], tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    FakeGitHubHandler.files = {".github/opsgh.yml": "release:\n  merge_method: squash\n"}
+    code = run(["--repo", "acme/shop", "config", "show"],
+               environ={"GITHUB_TOKEN": GOOD_TOKEN, "GITHUB_API_URL": fake_github})
+    err = capsys.readouterr().err
+    assert code == ExitCode.USAGE
+    assert err.startswith("error: acme/shop@main:.github/opsgh.yml:2: release.merge_method")
