@@ -94,7 +94,12 @@ def settings_from_env(environ: Mapping[str, str], *, repo: str | None = None,
     )
 
 
-_REMOTE_RE = re.compile(r"(?:[:/])([A-Za-z0-9-]+)/([A-Za-z0-9._-]+?)(?:\.git)?/?$")
+# https://host/OWNER/NAME(.git), ssh://git@host[:port]/OWNER/NAME(.git), git@host:OWNER/NAME(.git).
+# A local path is not a GitHub repository and gives nothing.
+_REMOTE_RE = re.compile(
+    r"^(?:(?:https?|ssh|git)://(?:[^@/]+@)?[^/]+/|[\w.-]+@[\w.-]+:)"
+    r"([A-Za-z0-9-]+)/([A-Za-z0-9._-]+?)(?:\.git)?/?$"
+)
 
 
 def repo_from_git_remote(cwd: str | None = None) -> str | None:
@@ -104,7 +109,11 @@ def repo_from_git_remote(cwd: str | None = None) -> str | None:
                              text=True, timeout=5, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return None
-    match = _REMOTE_RE.search(out.stdout.strip()) if out.returncode == 0 else None
+    return repo_from_remote_url(out.stdout.strip()) if out.returncode == 0 else None
+
+
+def repo_from_remote_url(url: str) -> str | None:
+    match = _REMOTE_RE.match(url)
     return f"{match.group(1)}/{match.group(2)}" if match else None
 
 
