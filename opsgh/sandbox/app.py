@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -37,6 +38,7 @@ API_VERSION = "2022-11-28"
 WEB_FLOW = "web-flow"
 WEB_FLOW_ID = 19864447
 GHES_PREFIX = "/api/v3"
+_REPOSITORY_BY_ID = re.compile(r"^/repositories/(?P<id>[0-9]+)(?P<rest>/.*)?$")
 # (method, url, request_headers, request_body, status, response_headers, response_body)
 ExchangeObserver = Callable[[str, str, Mapping[str, str], bytes | None, int, Mapping[str, str], bytes], None]
 # (repo, full ref name, old sha or None, new sha or None, login of the pusher or None)
@@ -177,7 +179,8 @@ class SandboxApp:
             with self.lock:
                 request.auth = authenticate(self.state, self.clock, headers)
             rate_key = request.rate_key = self.rate_key(request.auth, client)
-            matched = self.router.match(method, raw_path)
+            request.path = self._by_id(raw_path)
+            matched = self.router.match(method, request.path)
             if matched is None:
                 raise ApiError(404, "Not Found")
             request.route, request.params = matched
@@ -208,6 +211,15 @@ class SandboxApp:
             self._observe(method, (host or self.base_url) + target, headers, body, response.status, answer_headers,
                           payload)
         return Outcome(response.status, answer_headers, payload, drop, entry)
+
+    def _by_id(self, path: str) -> str:
+        """`/repositories/{id}/...` (pagination links) -> `/repos/{owner}/{name}/...`, as GitHub serves both."""
+        found = _REPOSITORY_BY_ID.match(path)
+        if found is None:
+            return path
+        with self.lock:
+            repo = self.state.repo_by_id(int(found["id"]))
+        return f"/repos/{repo.full_name}{found['rest'] or ''}" if repo is not None else path
 
     def rate_key(self, auth: Auth, client: str) -> str:
         if auth.app is not None:
