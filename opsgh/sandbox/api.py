@@ -77,7 +77,7 @@ class Sandbox:
             if self.app.git.exists(repo.owner, repo.name):
                 prereceive.install(self.app.git.path(repo.owner, repo.name))
         self._server = make_server(self.app, self._host, self._port)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
                                         name="opsgh-sandbox", daemon=True)
         self._thread.start()
         return self
@@ -85,6 +85,8 @@ class Sandbox:
     def stop(self) -> None:
         """Stop serving, save the state (with a state directory) or delete the temporary one."""
         server, self._server = self._server, None
+        if server is None and self.app.stopping.is_set():
+            return  # already stopped
         self.app.stopping.set()  # wake delayed requests
         if server is not None:
             server.shutdown()
@@ -111,6 +113,10 @@ class Sandbox:
             self.stop()
 
     # ------------------------------------------------------------------ URLs
+
+    @property
+    def started(self) -> bool:
+        return self._server is not None
 
     @property
     def url(self) -> str:
@@ -321,8 +327,8 @@ class Sandbox:
     def add_app(self, slug: str, owner: str, *, permissions: Mapping[str, str] | None = None,
                 repositories: tuple[str, ...] | None = None, events: tuple[str, ...] = ()) -> AppCredentials:
         """Register a GitHub App (new RSA key) installed on `owner` (all repos, or `repositories` names)."""
-        private_key, public_key = generate_app_key()
         with self.app.lock:
+            private_key, public_key = generate_app_key(len(self.state.apps))
             now = self.app.now()
             app = App(self.state.next_id("app"), slug, slug.replace("-", " ").title(), owner, public_key,
                       dict(permissions or {"contents": "write", "metadata": "read"}), list(events),

@@ -6,6 +6,7 @@ import base64
 import binascii
 import secrets
 import string
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -110,8 +111,25 @@ def verify_app_jwt(state: SandboxState, clock: Clock, value: str) -> App:
     return app
 
 
-def generate_app_key() -> tuple[str, str]:
-    """A new RSA key pair for a sandbox App: (private key PEM, public key PEM)."""
+_KEY_POOL: list[tuple[str, str]] = []
+_KEY_POOL_LOCK = threading.Lock()
+
+
+def generate_app_key(index: int | None = None) -> tuple[str, str]:
+    """An RSA key pair for a sandbox App: (private key PEM, public key PEM).
+
+    With `index`, the index-th key of a per-process pool: generating a 2048-bit key costs ~0.1 s, and
+    sandboxes started one after the other (tests) can share keys, since each lives on its own server.
+    """
+    if index is None:
+        return _new_key()
+    with _KEY_POOL_LOCK:
+        while len(_KEY_POOL) <= index:
+            _KEY_POOL.append(_new_key())
+        return _KEY_POOL[index]
+
+
+def _new_key() -> tuple[str, str]:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 

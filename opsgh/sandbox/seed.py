@@ -32,7 +32,8 @@ class SeedInfo:
 
 
 def seed_demo(sandbox: Sandbox, owner: str = "acme", repo: str = "webshop") -> SeedInfo:
-    """Create the demo repository in a started sandbox and return how to reach it."""
+    """Create the demo repository and return how to reach it (URLs are empty when the sandbox is not
+    started: `opsgh sandbox seed --state DIR` seeds without serving)."""
     people = {"alice": "admin", "bob": "write", "carol": "read"}
     sandbox.add_org(owner)
     tokens = {login: sandbox.add_user(login, name=login.title(), scopes=("repo", "workflow"))
@@ -66,5 +67,7 @@ def seed_demo(sandbox: Sandbox, owner: str = "acme", repo: str = "webshop") -> S
                     required_status_checks={"strict": False, "contexts": ["ci"]})
     sandbox.protect(owner, repo, "main", required_status_checks={"strict": False, "contexts": ["ci"]})
     actions_token = sandbox.add_user("github-actions[bot]", kind="actions", repositories=(f"{owner}/{repo}",))
-    return SeedInfo(owner, repo, sandbox.url, sandbox.graphql_url, sandbox.git_url(owner, repo), tokens,
-                    actions_token, release_sha, staging_sha)
+    started = sandbox.started
+    return SeedInfo(owner, repo, sandbox.url if started else "", sandbox.graphql_url if started else "",
+                    sandbox.git_url(owner, repo) if started else "", tokens, actions_token, release_sha,
+                    staging_sha)
