@@ -225,15 +225,11 @@ class GitStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         repo = GitRepo(path)
         repo.run("init", "--quiet", "--bare", f"--initial-branch={default_branch}", str(path), cwd=path.parent)
-        for key, value in (
-            ("gc.auto", "0"),
-            ("core.logAllRefUpdates", "false"),
-            ("receive.advertisePushOptions", "false"),
-            ("http.receivepack", "true"),
-            ("uploadpack.allowAnySHA1InWant", "true"),
-            ("merge.renames", "true"),
-        ):
-            repo.run("config", key, value)
+        # Appended in one write rather than six `git config` runs (repository creation is on every
+        # test's path).
+        with (path / "config").open("a", encoding="utf-8") as config:
+            config.write("[gc]\n\tauto = 0\n[core]\n\tlogAllRefUpdates = false\n[http]\n\treceivepack = true\n"
+                         "[uploadpack]\n\tallowAnySHA1InWant = true\n[merge]\n\trenames = true\n")
         return repo
 
 
