@@ -67,12 +67,15 @@ class Sandbox:
         self._port = port
         self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._stop_lock = threading.Lock()
 
     # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> Sandbox:
         if self._server is not None:
             return self
+        if self.app.stopping.is_set():
+            raise RuntimeError("a stopped sandbox cannot start again: create a new Sandbox (same state_dir)")
         for repo in self.state.repos.values():
             if self.app.git.exists(repo.owner, repo.name):
                 prereceive.install(self.app.git.path(repo.owner, repo.name))
@@ -84,17 +87,18 @@ class Sandbox:
 
     def stop(self) -> None:
         """Stop serving, save the state (with a state directory) or delete the temporary one."""
-        server, self._server = self._server, None
-        if server is None and self.app.stopping.is_set():
-            return  # already stopped
-        self.app.stopping.set()  # wake delayed requests
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-        self.app.close()
+        with self._stop_lock:
+            server, self._server = self._server, None
+            if server is None and self.app.stopping.is_set():
+                return  # already stopped
+            self.app.stopping.set()  # wake delayed requests
+            if server is not None:
+                server.shutdown()
+                server.server_close()
+            if self._thread is not None:
+                self._thread.join(timeout=5)
+                self._thread = None
+            self.app.close()
 
     def __enter__(self) -> Sandbox:
         return self.start()
@@ -104,11 +108,12 @@ class Sandbox:
 
     def serve_forever(self) -> None:
         """Block until interrupted (the CLI's `opsgh sandbox serve`)."""
-        self.start()
-        assert self._thread is not None
+        if self._server is None and not self.app.stopping.is_set():
+            self.start()
+        thread = self._thread  # stop() from another thread clears the attribute
         try:
-            while self._thread.is_alive():
-                self._thread.join(timeout=0.5)
+            while thread is not None and thread.is_alive():
+                thread.join(timeout=0.5)
         finally:
             self.stop()
 
