@@ -29,8 +29,10 @@ route where every parameter is one segment is preferred, as GitHub does.
 Statuses any endpoint can answer. GitHub answers 401, 403 (rate limits), 429 and 5xx on any
 operation, documented or not (fault injection in the sandbox does the same). When such a status is
 not in the operation's description, a 401/403/429 body must still be GitHub's error shape (a JSON
-object with a string `message`); a 5xx body is not checked. Any other undocumented status is a
-violation. The request is checked either way.
+object with a string `message`); a 5xx body is not checked. GitHub also answers 404 on every
+repository operation whose repository the caller may not see (it hides private repositories), so
+an undocumented 404 under `/repos/{owner}/` is accepted with the same error-shape check. Any other
+undocumented status is a violation. The request is checked either way.
 
 Where the harness reads the description more leniently than openapi-core would, and why
 (see the functions named): `{nullable: true, enum: [...]}` accepts null
@@ -516,7 +518,7 @@ class ContractValidator:
         if str(status) not in documented and "default" not in documented:
             if status in _ANY_OPERATION_SERVER_ERRORS:
                 return violations
-            if status in _ANY_OPERATION_ERRORS:
+            if status in _ANY_OPERATION_ERRORS or (status == 404 and route.template.startswith("/repos/{owner}/")):
                 return violations + _generic_error_violations(operation, status, response_body)
         try:
             for error in self.openapi.iter_response_errors(request, response):
@@ -731,7 +733,11 @@ def minimal_instance(
         return merged
     for keyword in ("oneOf", "anyOf"):
         if keyword in schema:
-            value = minimal_instance(spec, schema[keyword][0], depth + 1, properties)
+            first = _resolve(spec, schema[keyword][0])
+            value = minimal_instance(spec, first, depth + 1, properties)
+            if keyword == "oneOf" and value == {} and first.get("properties"):
+                # `{}` would match several branches (oneOf fails): fill the first branch's properties.
+                value = {name: minimal_instance(spec, sub, depth + 1) for name, sub in first["properties"].items()}
             if isinstance(value, dict) and schema.get("required"):
                 rest = {k: v for k, v in schema.items() if k not in ("oneOf", "anyOf")}
                 value.update(minimal_instance(spec, {**rest, "type": "object"}, depth + 1, properties))
