@@ -237,6 +237,106 @@ def action(state: CliState) -> None:
     raise SystemExit(action_main(state.environ))
 
 
+# ----------------------------------------------------------------------------- sandbox and demo
+
+
+@cli.group("sandbox")
+def sandbox_group() -> None:
+    """A local GitHub (REST, GraphQL, git over HTTP) for trying opsgh offline.
+
+    Backed by real git repositories; every answer follows GitHub's official API
+    description. Nothing leaves 127.0.0.1.
+
+    \b
+    Examples:
+      opsgh sandbox serve --port 8080 --state ./sandbox-state
+      opsgh sandbox seed --state ./sandbox-state
+    """
+
+
+@sandbox_group.command("serve")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
+              help="Port on 127.0.0.1 (0 picks a free one).")
+@click.option("--state", "state_dir", metavar="DIR", type=click.Path(file_okay=False),
+              help="Keep the state (repositories, PRs, users) here so it survives a restart.")
+@click.option("--latency-ms", type=click.FloatRange(0), default=0, show_default=True,
+              help="Add this delay to every request (for benchmarks).")
+@click.option("--seed/--no-seed", default=False, help="Seed the demo repository first (when the state is empty).")
+@click.option("--log", "log_path", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Append every request as a JSON line to FILE.")
+def sandbox_serve(port: int, state_dir: str | None, latency_ms: float, seed: bool, log_path: str | None) -> None:
+    """Serve a sandbox until Ctrl-C, printing the URLs and the seeded tokens.
+
+    \b
+    Example:
+      opsgh sandbox serve --seed --state ./sb
+      GITHUB_API_URL=http://127.0.0.1:PORT GITHUB_TOKEN=... opsgh --repo acme/webshop doctor
+    """
+    from opsgh.sandbox import Sandbox, seed_demo, serve
+
+    def ready(sandbox: Sandbox) -> None:
+        click.echo(f"GITHUB_API_URL={sandbox.url}")
+        click.echo(f"GITHUB_GRAPHQL_URL={sandbox.graphql_url}")
+        if seed and not sandbox.state.repos:
+            info = seed_demo(sandbox)
+            click.echo(f"seeded {info.full_name}; clone with: git clone {sandbox.git_url(info.owner, info.repo)}")
+            for login, token in sorted(info.tokens.items()):
+                click.echo(f"  {login}: GITHUB_TOKEN={token}")
+        click.echo("serving; press Ctrl-C to stop", err=True)
+
+    serve(port=port, state_dir=state_dir, latency_ms=latency_ms, on_ready=ready, log_path=log_path)
+
+
+@sandbox_group.command("seed")
+@click.option("--state", "state_dir", metavar="DIR", type=click.Path(file_okay=False), required=True,
+              help="The state directory to seed (then `opsgh sandbox serve --state DIR`).")
+def sandbox_seed(state_dir: str) -> None:
+    """Seed the demo repository (acme/webshop: main ahead of prod, users, tokens) into a state directory.
+
+    \b
+    Example:
+      opsgh sandbox seed --state ./sb && opsgh sandbox serve --state ./sb
+    """
+    from opsgh.sandbox import Sandbox, seed_demo
+
+    sandbox = Sandbox(state_dir)
+    if sandbox.state.repos:
+        raise UsageError(f"{state_dir} already holds a sandbox state",
+                         "use an empty directory, or serve this one with `opsgh sandbox serve --state DIR`")
+    try:
+        info = seed_demo(sandbox)
+    finally:
+        sandbox.stop()  # saves the state into the directory
+    click.echo(f"seeded {info.full_name} into {state_dir}")
+    for login, token in sorted(info.tokens.items()):
+        click.echo(f"  {login}: GITHUB_TOKEN={token}")
+
+
+@cli.command()
+@click.option("--keep", is_flag=True, help="Keep the sandbox running afterwards to explore it.")
+@click.option("--latency-ms", type=click.FloatRange(0), default=0, show_default=True,
+              help="Add this delay to every sandbox request.")
+@pass_state
+def demo(state: CliState, keep: bool, latency_ms: float) -> None:
+    """Walk the release branch model end to end against a local sandbox, offline.
+
+    Starts a sandbox GitHub, seeds a repository with main ahead of prod, and runs
+    the opsgh commands a team would run on a release day, printing each one.
+
+    \b
+    Example:
+      opsgh demo
+    """
+    from opsgh.demo import run_demo
+
+    def run_cli(argv: list[str], environ: dict[str, str]) -> int:
+        return run(argv, environ=environ)
+
+    code = run_demo(run_cli, click.echo, latency_ms=latency_ms, keep=keep)
+    if code:
+        raise SystemExit(code)
+
+
 # ----------------------------------------------------------------------------- the boundary
 
 
