@@ -42,13 +42,18 @@ def demo_steps(seed: SeedInfo) -> list[DemoStep]:
 
 
 def run_demo(run_cli: RunCli, echo: Echo, *, latency_ms: float = 0, keep: bool = False,
-             state_dir: str | None = None) -> int:
-    """Start a sandbox, seed it, walk the steps; returns the exit code (0 when every step behaved)."""
+             state_dir: str | None = None, prepare: Callable[[Sandbox], None] | None = None) -> int:
+    """Start a sandbox, seed it, walk the steps; returns the exit code (0 when every step behaved).
+
+    `prepare(sandbox)` runs before the sandbox starts (tests attach the contract validator there).
+    """
     from opsgh.sandbox import Sandbox, seed_demo
 
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="opsgh-demo-") as scratch:
         sandbox = Sandbox(state_dir or Path(scratch) / "state", latency_ms=latency_ms)
+        if prepare is not None:
+            prepare(sandbox)
         sandbox.start()
         try:
             seed = seed_demo(sandbox)

@@ -12,6 +12,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sandbox.support import ContractRecorder
+
+from opsgh.cli import run
+from opsgh.demo import run_demo
 
 OPSGH = [sys.executable, "-m", "opsgh"]
 
@@ -67,3 +71,15 @@ def test_bad_sandbox_arguments(argv: list[str]) -> None:
     out = subprocess.run([*OPSGH, *argv], capture_output=True, text=True, env=_env(), timeout=30)
     assert out.returncode == 2
     assert "Traceback" not in out.stderr
+
+
+def test_every_demo_exchange_follows_githubs_description(
+        sandbox_contract: ContractRecorder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The demo in-process, with each request and response checked against the official OpenAPI."""
+    monkeypatch.chdir(tmp_path)
+    code = run_demo(lambda argv, environ: run(argv, environ=environ), print,
+                    prepare=lambda sandbox: sandbox.add_observer(sandbox_contract))
+    assert code == 0, capsys.readouterr().out
+    assert sandbox_contract.exchanges > 10
+    sandbox_contract.check()
