@@ -130,14 +130,13 @@ class SandboxApp:
             listener(repo, ref, old, new, actor)
 
     def check_push(self, request: Request, repo: RepoState, ref: str, old: str | None, new: str | None) -> None:
-        """Hold a REST ref update to the branch's protection (what a git push is held to): 422."""
-        policy = repo.push_policies(repo.role_of(request.auth.login)).get(ref)
-        if policy is None:
-            return
-        fast_forward = old is None or new is None or self.git_repo(repo).is_ancestor(old, new)
-        reason = policy.reject_reason(old, new, fast_forward)
-        if reason is not None:
-            raise ApiError(422, f"Protected branch update failed for {ref}. {reason}".strip())
+        """Hold a REST ref update to protection and rulesets (what a git push is held to): 422."""
+        from opsgh.sandbox.rules import GitHistory, refusals, rest_refusal
+
+        policies = repo.push_policies(repo.role_of(request.auth.login), request.auth.login)
+        found = refusals(policies, ref, old, new, GitHistory(str(self.git_repo(repo).path)))
+        if found:
+            raise ApiError(422, rest_refusal(ref, found))
 
     def next_request_id(self) -> str:
         number = next(self._request_ids)

@@ -111,7 +111,7 @@ def serve(handler: SandboxRequestHandler, app: SandboxApp) -> None:
         "GIT_HTTP_MAX_REQUEST_BUFFER": "100M",
         "PYTHONPATH": _PACKAGE_PARENT,
         POLICY_ENV: json.dumps({ref: asdict(policy) for ref, policy in
-                                repo.push_policies(request.role(repo)).items()}),
+                                repo.push_policies(request.role(repo), auth.login).items()}),
     })
     if "content-length" in headers:
         env["CONTENT_LENGTH"] = headers["content-length"]

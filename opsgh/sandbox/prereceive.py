@@ -1,20 +1,21 @@
 """The pre-receive hook of every sandbox repository: protected branches refuse pushes like GitHub.
 
 The server computes, per push, the policy of each protected branch for the pusher's role and passes
-it in OPSGH_PUSH_POLICY; this hook applies it to the ref updates git reads from stdin and explains a
-refusal the way GitHub does ("GH006: Protected branch update failed for refs/heads/prod.").
-Run as `python -m opsgh.sandbox.prereceive` (standard library and opsgh.sandbox.state only).
+it in OPSGH_PUSH_POLICY (`RepoState.push_policies`: classic protection and rulesets); this hook applies
+it to the ref updates git reads from stdin (`opsgh.sandbox.rules`) and explains a refusal the way GitHub
+does ("GH006: Protected branch update failed for refs/heads/prod.", "GH013: Repository rule violations
+found for refs/heads/main."). Run as `python -m opsgh.sandbox.prereceive` (standard library and
+opsgh.sandbox.state/rules only).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
-from opsgh.sandbox.state import PushPolicy
+from opsgh.sandbox.rules import GitHistory, refusal_message, refusals
 
 ZERO_SHA = "0" * 40
 POLICY_ENV = "OPSGH_PUSH_POLICY"
@@ -35,37 +36,26 @@ def install(repo_path: Path) -> None:
         target.chmod(0o755)
 
 
-def _fast_forward(old: str, new: str) -> bool:
-    return subprocess.run(["git", "merge-base", "--is-ancestor", old, new], check=False,
-                          capture_output=True).returncode == 0
-
-
 def check(lines: list[str], policies: dict[str, dict[str, object]]) -> list[tuple[str, str]]:
-    """[(ref, reason)] for every update the policies refuse."""
+    """[(ref, message)] for every update the policies refuse (message: GitHub's GH006/GH013 text)."""
     refused = []
+    history = GitHistory()  # the hook runs inside the repository
     for line in lines:
         fields = line.split()
         if len(fields) != 3:
             continue
         old, new, ref = fields
-        raw = policies.get(ref)
-        if raw is None:
-            continue
-        policy = PushPolicy(**raw)  # type: ignore[arg-type]
         old_sha = None if old == ZERO_SHA else old
         new_sha = None if new == ZERO_SHA else new
-        fast_forward = old_sha is None or new_sha is None or _fast_forward(old_sha, new_sha)
-        reason = policy.reject_reason(old_sha, new_sha, fast_forward)
-        if reason is not None:
-            refused.append((ref, reason))
+        refused += [(ref, refusal_message(ref, found)) for found in refusals(policies, ref, old_sha, new_sha, history)]
     return refused
 
 
 def main() -> int:
     policies = json.loads(os.environ.get(POLICY_ENV) or "{}")
     refused = check(sys.stdin.read().splitlines(), policies)
-    for ref, reason in refused:
-        sys.stderr.write(f"error: GH006: Protected branch update failed for {ref}.\nerror: {reason}\n")
+    for _ref, message in refused:
+        sys.stderr.write(message)
     return 1 if refused else 0
 
 

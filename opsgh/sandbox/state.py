@@ -264,14 +264,20 @@ class RepoSettings:
 
 @dataclass
 class BranchProtection:
-    """Classic protection of one branch; the minimum that pushes and merges check.
+    """Classic protection of one branch (GitHub's `branch-protection`), as pushes and merges see it.
 
-    The protection routes extend this (and render it as GitHub's `branch-protection`). `push_policy()`
-    is what a push (git or a REST ref update) is held to.
+    The three dict fields hold what the protection routes store (normalised, see `reviews()`,
+    `status_checks()`, `push_restrictions()`); `Sandbox.protect()` may seed partial dicts, which those
+    accessors complete with GitHub's defaults. `push_policy()` is what a direct push (git or a REST ref
+    update) is held to; `opsgh.sandbox.rules.effective_rules()` combines this with rulesets.
     """
 
     branch: str
+    # {dismiss_stale_reviews, require_code_owner_reviews, required_approving_review_count,
+    #  require_last_push_approval, dismissal_restrictions: {users, teams, apps} | None,
+    #  bypass_pull_request_allowances: {users, teams, apps} | None}
     required_pull_request_reviews: dict[str, Any] | None = None
+    # {strict, checks: [{context, app_id | None}], contexts: [...]} (contexts kept in sync with checks)
     required_status_checks: dict[str, Any] | None = None
     enforce_admins: bool = False
     allow_force_pushes: bool = False
@@ -280,43 +286,142 @@ class BranchProtection:
     required_linear_history: bool = False
     required_signatures: bool = False
     required_conversation_resolution: bool = False
-    restrictions: dict[str, Any] | None = None
+    restrictions: dict[str, Any] | None = None  # {users: [login], teams: [slug], apps: [slug]}
+    block_creations: bool = False
+    allow_fork_syncing: bool = False
 
-    def push_policy(self, role: str | None) -> PushPolicy:
-        """What a direct push by a user with repository role `role` may do to this branch."""
-        admin_bypass = role_at_least(role, "admin") and not self.enforce_admins
+    def reviews(self) -> dict[str, Any] | None:
+        """The required-reviews settings with GitHub's defaults filled in (None: not required)."""
+        raw = self.required_pull_request_reviews
+        if raw is None:
+            return None
+        return {
+            "dismiss_stale_reviews": bool(raw.get("dismiss_stale_reviews", False)),
+            "require_code_owner_reviews": bool(raw.get("require_code_owner_reviews", False)),
+            "required_approving_review_count": int(raw.get("required_approving_review_count", 1)),
+            "require_last_push_approval": bool(raw.get("require_last_push_approval", False)),
+            "dismissal_restrictions": _actor_lists(raw.get("dismissal_restrictions")),
+            "bypass_pull_request_allowances": _actor_lists(raw.get("bypass_pull_request_allowances")),
+        }
+
+    def status_checks(self) -> dict[str, Any] | None:
+        """{strict, checks: [{context, app_id}], contexts} (None: no required status checks)."""
+        raw = self.required_status_checks
+        if raw is None:
+            return None
+        if raw.get("checks") is not None:
+            checks = [{"context": str(c["context"]), "app_id": c.get("app_id")} for c in raw["checks"]]
+        else:
+            checks = [{"context": str(c), "app_id": None} for c in raw.get("contexts") or ()]
+        return {"strict": bool(raw.get("strict", False)), "checks": checks,
+                "contexts": [c["context"] for c in checks]}
+
+    def push_restrictions(self) -> dict[str, list[str]] | None:
+        """Who may push ({users, teams, apps}), or None when anyone with write access may."""
+        return _actor_lists(self.restrictions)
+
+    def push_policy(self, role: str | None, login: str | None = None) -> PushPolicy:
+        """What a direct push by `login` (repository role `role`) may do to this branch."""
         if self.lock_branch:
             return PushPolicy(self.branch, "Cannot update this protected branch: the branch is locked.",
                               self.allow_force_pushes, self.allow_deletions)
-        if admin_bypass:
+        if role_at_least(role, "admin") and not self.enforce_admins:
             return PushPolicy(self.branch, None, True, True)
         reason = None
-        if self.required_pull_request_reviews is not None:
+        restricted = self.push_restrictions()
+        reviews = self.reviews()
+        checks = self.status_checks()
+        if restricted is not None and not _listed(restricted, login):
+            reason = ("You're not authorized to push to this branch. Visit "
+                      "https://docs.github.com/articles/about-protected-branches/ for more information.")
+        elif reviews is not None and not _listed(reviews["bypass_pull_request_allowances"], login):
             reason = "Changes must be made through a pull request."
-        elif self.required_status_checks is not None and self.required_status_checks.get("contexts"):
-            contexts = ", ".join(self.required_status_checks["contexts"])
-            reason = f"Required status check{'s' if ',' in contexts else ''} \"{contexts}\" expected."
-        return PushPolicy(self.branch, reason, self.allow_force_pushes, self.allow_deletions)
+        elif checks is not None and checks["contexts"]:
+            contexts = checks["contexts"]
+            reason = (f"Required status check \"{contexts[0]}\" is expected." if len(contexts) == 1
+                      else f"{len(contexts)} of {len(contexts)} required status checks are expected.")
+        return PushPolicy(self.branch, reason, self.allow_force_pushes, self.allow_deletions,
+                          required_linear_history=self.required_linear_history,
+                          required_signatures=self.required_signatures)
+
+
+def _actor_lists(raw: Any) -> dict[str, list[str]] | None:
+    """{users, teams, apps} lists from a stored restriction object (None stays None)."""
+    if raw is None:
+        return None
+    return {kind: [str(v) for v in raw.get(kind) or ()] for kind in ("users", "teams", "apps")}
+
+
+def _listed(lists: dict[str, list[str]] | None, login: str | None) -> bool:
+    """Whether `login` (a user, or an App's `slug[bot]`) is named in `lists` (teams are not resolved)."""
+    if lists is None or login is None:
+        return False
+    name = login.lower()
+    return (name in (u.lower() for u in lists["users"])
+            or (name.endswith("[bot]") and name.removesuffix("[bot]") in (a.lower() for a in lists["apps"])))
 
 
 @dataclass(frozen=True)
 class PushPolicy:
-    """The rule for direct pushes to one protected branch (shared by git pushes and REST ref updates)."""
+    """The rule for direct pushes to one protected branch or one ruleset (git pushes and REST ref updates).
+
+    Classic protection (`source` "protection") is keyed by its ref and explains a refusal with one
+    reason (GH006); a ruleset (`source` "ruleset") covers the refs its `include`/`exclude` patterns match
+    and lists every violation (GH013). `opsgh.sandbox.rules` finds the policies of a ref and words
+    the refusal; the fields after `allow_deletions` have defaults so older encodings still load.
+    """
 
     branch: str
     blocked: str | None  # why every direct update is refused, or None
     allow_force_pushes: bool
     allow_deletions: bool
+    source: str = "protection"  # protection | ruleset
+    include: tuple[str, ...] = ()  # ruleset: ref patterns covered (fnmatch, ~DEFAULT_BRANCH resolved)
+    exclude: tuple[str, ...] = ()
+    allow_creations: bool = True
+    required_linear_history: bool = False
+    required_signatures: bool = False
+    violations: tuple[str, ...] = ()  # ruleset: why every update of an existing ref is refused
+    creation_violations: tuple[str, ...] = ()  # ruleset: why creating a ref is refused (besides `creation`)
 
     def reject_reason(self, old: str | None, new: str | None, fast_forward: bool) -> str | None:
-        """None when the update is allowed, else GitHub's explanation."""
+        """None when the update is allowed, else GitHub's (first) explanation (history not inspected)."""
+        reasons = self.reject_reasons(old, new, fast_forward)
+        return reasons[0] if reasons else None
+
+    def reject_reasons(self, old: str | None, new: str | None, fast_forward: bool, *,
+                       merge_commits: tuple[str, ...] = (), new_commits: tuple[str, ...] = ()) -> list[str]:
+        """Every reason GitHub gives for refusing the update (classic protection: the first only).
+
+        merge_commits / new_commits: the merge commits and all commits the update brings (for linear
+        history and signatures; the sandbox verifies no signature, so every pushed commit is unverified).
+        """
+        ruleset = self.source == "ruleset"
         if new is None:
-            return None if self.allow_deletions else "Cannot delete this protected branch."
-        if self.blocked:
-            return self.blocked
-        if old is not None and not fast_forward and not self.allow_force_pushes:
-            return "Cannot force-push to this branch"
-        return None
+            if self.allow_deletions:
+                return []
+            return ["Cannot delete this branch" if ruleset else "Cannot delete this protected branch."]
+        reasons: list[str] = []
+        if old is None and ruleset:
+            if not self.allow_creations:
+                reasons.append("Cannot create ref due to creations being restricted.")
+            reasons.extend(self.creation_violations)
+        else:
+            if self.blocked:
+                reasons.append(self.blocked)
+            reasons.extend(self.violations)
+            if old is not None and not fast_forward and not self.allow_force_pushes:
+                reasons.append("Cannot force-push to this branch")
+        if self.required_linear_history and merge_commits:
+            reasons.append(_violations("This branch must not contain merge commits.", merge_commits))
+        if self.required_signatures and new_commits:
+            reasons.append(_violations("Commits must have verified signatures.", new_commits))
+        return reasons if ruleset else reasons[:1]
+
+
+def _violations(headline: str, shas: tuple[str, ...]) -> str:
+    noun = "violation" if len(shas) == 1 else "violations"
+    return f"{headline}\nFound {len(shas)} {noun}:\n\n" + "\n".join(shas)
 
 
 @dataclass
@@ -367,9 +472,12 @@ class RepoState(_HasCollections):
                 return role
         return None
 
-    def push_policies(self, role: str | None) -> dict[str, PushPolicy]:
-        """{"refs/heads/BRANCH": policy} for every protected branch."""
-        return {f"refs/heads/{name}": rule.push_policy(role) for name, rule in self.protection.items()}
+    def push_policies(self, role: str | None, login: str | None = None) -> dict[str, PushPolicy]:
+        """{"refs/heads/BRANCH": policy} for every protected branch, plus {"ruleset:ID": policy} for every
+        active ruleset the pusher does not bypass (see `opsgh.sandbox.rules.policies_for`)."""
+        from opsgh.sandbox.rules import push_policies  # rules imports this module
+
+        return push_policies(self, role, login)
 
 
 # ---------------------------------------------------------------------------------------------------
