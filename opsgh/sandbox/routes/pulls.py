@@ -237,7 +237,8 @@ def _collection_items(repo: RepoState, name: str) -> list[Any]:
     return list(raw.values()) if isinstance(raw, dict) else []
 
 
-def _get(item: Any, *names: str) -> Any:
+def item_field(item: Any, *names: str) -> Any:
+    """A field of another module's item, by attribute or (raw JSON) key; None when absent."""
     for name in names:
         value = item.get(name) if isinstance(item, Mapping) else getattr(item, name, None)
         if value is not None:
@@ -256,24 +257,24 @@ def commit_contexts(repo: RepoState, sha: str) -> list[CheckContext]:
     This is the one place that reads the checks module's data; the field names are the agreement.
     """
     runs: dict[str, CheckContext] = {}
-    for item in sorted(_collection_items(repo, "check_runs"), key=lambda i: _as_int(_get(i, "id"))):
-        if _get(item, "head_sha") != sha:
+    for item in sorted(_collection_items(repo, "check_runs"), key=lambda i: _as_int(item_field(i, "id"))):
+        if item_field(item, "head_sha") != sha:
             continue
-        status = str(_get(item, "status") or "queued")
-        conclusion = _get(item, "conclusion")
+        status = str(item_field(item, "status") or "queued")
+        conclusion = item_field(item, "conclusion")
         passed = "success" if conclusion in _PASSING_CONCLUSIONS else "failure"
         outcome = passed if status == "completed" else "pending"
-        name = str(_get(item, "name") or "")
-        runs[name] = CheckContext("check_run", _as_int(_get(item, "id")), name, status,
+        name = str(item_field(item, "name") or "")
+        runs[name] = CheckContext("check_run", _as_int(item_field(item, "id")), name, status,
                                   str(conclusion) if conclusion is not None else None, outcome, item)
     statuses: dict[str, CheckContext] = {}
-    for item in sorted(_collection_items(repo, "statuses"), key=lambda i: _as_int(_get(i, "id"))):
-        if _get(item, "sha", "head_sha") != sha:
+    for item in sorted(_collection_items(repo, "statuses"), key=lambda i: _as_int(item_field(i, "id"))):
+        if item_field(item, "sha", "head_sha") != sha:
             continue
-        state = str(_get(item, "state") or "pending")
+        state = str(item_field(item, "state") or "pending")
         outcome = {"success": "success", "pending": "pending"}.get(state, "failure")
-        name = str(_get(item, "context") or "default")
-        statuses[name] = CheckContext("status", _as_int(_get(item, "id")), name, state, None, outcome, item)
+        name = str(item_field(item, "context") or "default")
+        statuses[name] = CheckContext("status", _as_int(item_field(item, "id")), name, state, None, outcome, item)
     return [*runs.values(), *statuses.values()]
 
 
