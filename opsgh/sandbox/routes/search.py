@@ -187,4 +187,5 @@ def search_issues(request: Request) -> Response:
     found.sort(key=key, reverse=not ascending or sort is None)
     page = paginate(request, found[:MAX_RESULTS], max_per_page=100)
     items = [render_view(request, repo, view, search_score=1.0) for repo, view in page.items]
-    return Response(200, {"total_count": len(found), "incomplete_results": False, "items": items}, page.headers)
+    return Response(200, {"total_count": len(found), "incomplete_results": False, "search_type": "lexical",
+                          "items": items}, page.headers)
