@@ -377,8 +377,12 @@ def _restricted_from(repo: RepoState, protection: BranchProtection, login: str |
     return login.lower() not in allowed
 
 
-def merge_blockers(repo: RepoState, pr: PullRequest, git: GitRepo) -> list[str]:
-    """Why protection refuses the merge now (GitHub's 405 messages), empty when it allows it."""
+def merge_blockers(repo: RepoState, pr: PullRequest, git: GitRepo, *, out_of_date_counts: bool = True) -> list[str]:
+    """Why protection refuses the merge now (GitHub's 405 messages), empty when it allows it.
+
+    With strict required checks, an out-of-date head's checks count as expected (what a merge is told);
+    `out_of_date_counts=False` leaves that to `merge_state`, which calls it "behind".
+    """
     protection = repo.protection.get(pr.base_ref)
     if protection is None:
         return []
@@ -396,7 +400,7 @@ def merge_blockers(repo: RepoState, pr: PullRequest, git: GitRepo) -> list[str]:
     if contexts:
         states = required_checks_state(repo, pr.head_sha, contexts)
         strict = bool((protection.required_status_checks or {}).get("strict"))
-        if strict and not git.is_ancestor(pr.base_sha, pr.head_sha):
+        if out_of_date_counts and strict and not git.is_ancestor(pr.base_sha, pr.head_sha):
             states = dict.fromkeys(contexts, "expected")  # checks on an out-of-date head do not count
         failing = [name for name, state in states.items() if state == "failure"]
         waiting = [name for name, state in states.items() if state in ("pending", "expected")]
@@ -418,7 +422,7 @@ def merge_state(app: SandboxApp, repo: RepoState, pr: PullRequest, mergeable: bo
     if pr.draft:
         return "draft"
     git = app.git_repo(repo)
-    if merge_blockers(repo, pr, git):
+    if merge_blockers(repo, pr, git, out_of_date_counts=False):
         return "blocked"
     protection = repo.protection.get(pr.base_ref)
     strict = protection is not None and bool((protection.required_status_checks or {}).get("strict"))

@@ -28,11 +28,21 @@ def _pull(request: Request, repo: RepoState) -> PullRequest:
     return pr
 
 
+class _Unprocessable(ApiError):
+    """GitHub's review refusals: {"message": "Unprocessable Entity", "errors": ["<text>"]} (strings)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(422, "Unprocessable Entity")
+        self.texts = [text]
+
+    def body(self) -> dict[str, Any]:
+        data = super().body()
+        data["errors"] = list(self.texts)
+        return data
+
+
 def _unprocessable(message: str) -> ApiError:
-    # GitHub sends these as {"message": "Unprocessable Entity", "errors": ["<text>"]}; the official
-    # description only allows error objects, so the text goes in an object's `message`.
-    return ApiError(422, "Unprocessable Entity", [{"resource": "PullRequestReview", "code": "custom",
-                                                   "message": message}])
+    return _Unprocessable(message)
 
 
 def _require_review_permission(request: Request, repo: RepoState) -> None:
