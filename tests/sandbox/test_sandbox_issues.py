@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from sandbox.issues_support import Shop, make_shop, open_pull, pulls_available
 from sandbox.support import ContractRecorder
@@ -22,8 +23,8 @@ def shop(sandbox: Sandbox) -> Iterator[Shop]:
         yield make_shop(sandbox)
 
 
-def links(response: object) -> dict[str, str]:
-    header = getattr(response, "headers", {}).get("link", "")
+def links(response: httpx.Response) -> dict[str, str]:
+    header = response.headers.get("link", "")
     return {rel: url for url, rel in re.findall(r'<([^>]+)>; rel="(\w+)"', header)}
 
 
@@ -295,8 +296,8 @@ def test_search_issues(sandbox: Sandbox, shop: Shop, sandbox_contract: ContractR
     shop.writer.post(f"/repos/acme/shop/issues/{release}/labels", json={"labels": ["release"]})
     sandbox.create_repo("acme", "secret", private=True, collaborators={"alice": "admin"})
 
-    def numbers(query: str, api: object = None, **params: str) -> list[int]:
-        response = (api or shop.reader).get("/search/issues", params={"q": query, **params})  # type: ignore[attr-defined]
+    def numbers(query: str, api: httpx.Client | None = None) -> list[int]:
+        response = (api or shop.reader).get("/search/issues", params={"q": query})
         assert response.status_code == 200, response.text
         data = response.json()
         assert data["incomplete_results"] is False
