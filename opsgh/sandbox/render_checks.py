@@ -10,6 +10,7 @@ from opsgh.sandbox.routing import Request
 from opsgh.sandbox.state import RepoState
 
 if TYPE_CHECKING:
+    from opsgh.sandbox.gitstore import CommitInfo
     from opsgh.sandbox.routes.checks import CheckRun
     from opsgh.sandbox.routes.issues import PullView
     from opsgh.sandbox.routes.statuses import CommitStatus
@@ -94,3 +95,39 @@ def commit_status(request: Request, repo: RepoState, status: CommitStatus, *, si
     if not simple:
         data["creator"] = creator
     return data
+
+
+def check_suite(request: Request, repo: RepoState, suite_id: int, runs: list[CheckRun], info: CommitInfo,
+                branch: str | None, outcome: tuple[str, str | None]) -> dict[str, Any]:
+    """A check suite of one App on one commit (`runs`: its newest run of each name)."""
+    url = request.api_url(f"/repos/{repo.full_name}/check-suites/{suite_id}")
+    first = min(run.created_at for run in runs)
+    last = max(max(run.created_at, run.completed_at or 0.0) for run in runs)
+    return {
+        "id": suite_id,
+        "node_id": render.node_id("CheckSuite", suite_id),
+        "head_branch": branch,
+        "head_sha": info.sha,
+        "status": outcome[0],
+        "conclusion": outcome[1],
+        "url": url,
+        "before": info.parents[0] if info.parents else None,
+        "after": info.sha,
+        "pull_requests": [],
+        "app": integration_json(request, runs[0].app_id),
+        "repository": render.repository(request, repo),
+        "created_at": render.iso(first),
+        "updated_at": render.iso(last),
+        "head_commit": {
+            "id": info.sha,
+            "tree_id": info.tree,
+            "message": info.message.rstrip("\n"),
+            "timestamp": render.iso(info.committer.timestamp),
+            "author": {"name": info.author.name, "email": info.author.email},
+            "committer": {"name": info.committer.name, "email": info.committer.email},
+        },
+        "latest_check_runs_count": len(runs),
+        "check_runs_url": f"{url}/check-runs",
+        "rerequestable": True,
+        "runs_rerequestable": True,
+    }

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
+import httpx
 import pytest
 from sandbox.issues_support import Shop, make_shop, open_pull, pulls_available
 from sandbox.support import ContractRecorder, client
@@ -150,6 +152,23 @@ def test_check_run_output_limits(sandbox: Sandbox, shop: Shop, sandbox_contract:
     assert unknown.json()["message"] == f"No commit found for SHA: {'0' * 40}"
 
 
+def test_check_suites_group_the_runs_of_each_app(sandbox: Sandbox, shop: Shop) -> None:
+    sha = head(sandbox)
+    actions = client(sandbox, sandbox.add_user("ci", kind="actions", repositories=("acme/shop",)))
+    shop.app.post("/repos/acme/shop/check-runs", json={"name": "gate", "head_sha": sha, "conclusion": "failure"})
+    shop.app.post("/repos/acme/shop/check-runs", json={"name": "gate", "head_sha": sha, "conclusion": "success"})
+    shop.app.post("/repos/acme/shop/check-runs", json={"name": "docs", "head_sha": sha, "conclusion": "skipped"})
+    actions.post("/repos/acme/shop/check-runs", json={"name": "build", "head_sha": sha, "status": "in_progress"})
+    suites = shop.reader.get("/repos/acme/shop/commits/main/check-suites").json()
+    assert suites["total_count"] == 2
+    summary = {s["app"]["slug"]: (s["status"], s["conclusion"], s["latest_check_runs_count"], s["head_branch"])
+               for s in suites["check_suites"]}
+    assert summary == {"ci": ("completed", "success", 2, "main"), "github-actions": ("in_progress", None, 1, "main")}
+    only_ci = shop.reader.get(f"/repos/acme/shop/commits/{sha}/check-suites",
+                              params={"app_id": shop.credentials.app_id}).json()
+    assert [s["app"]["slug"] for s in only_ci["check_suites"]] == ["ci"]
+
+
 # ---------------------------------------------------------------------------------------------------
 # Commit statuses
 
@@ -159,11 +178,11 @@ def test_commit_statuses_and_the_combined_status(sandbox: Sandbox, shop: Shop) -
     empty = shop.reader.get(f"/repos/acme/shop/commits/{sha}/status").json()
     assert (empty["state"], empty["total_count"], empty["statuses"]) == ("pending", 0, [])  # none: pending
 
-    def post(state: str, context: str | None = None, api: object = None) -> dict[str, object]:
+    def post(state: str, context: str | None = None, api: httpx.Client | None = None) -> dict[str, Any]:
         body = {"state": state, "target_url": "https://ci.example/run", "description": f"{state}!"}
         if context is not None:
             body["context"] = context
-        response = (api or shop.writer).post(f"/repos/acme/shop/statuses/{sha}", json=body)  # type: ignore[attr-defined]
+        response = (api or shop.writer).post(f"/repos/acme/shop/statuses/{sha}", json=body)
         assert response.status_code == 201, response.text
         return dict(response.json())
 
@@ -174,7 +193,7 @@ def test_commit_statuses_and_the_combined_status(sandbox: Sandbox, shop: Shop) -
 
     created = post("success")
     assert created["context"] == "default"
-    assert created["creator"]["login"] == "bob"  # type: ignore[index]
+    assert created["creator"]["login"] == "bob"
     assert combined() == ("success", [("default", "success")])
     post("pending", "ci/build")
     assert combined() == ("pending", [("ci/build", "pending"), ("default", "success")])

@@ -316,3 +316,48 @@ def list_check_runs_for_ref(request: Request) -> Response:
     page = paginate(request, runs)
     body = {"total_count": len(runs), "check_runs": [_render(request, repo, run) for run in page.items]}
     return Response(200, body, page.headers)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Check suites: one per App and commit, derived from the runs
+
+
+_FAILING = ("action_required", "timed_out", "cancelled", "failure", "stale")
+
+
+def suite_conclusion(runs: list[CheckRun]) -> tuple[str, str | None]:
+    """(status, conclusion) of a check suite from its newest runs."""
+    if any(run.status != "completed" for run in runs):
+        return ("in_progress" if any(run.status == "in_progress" for run in runs) else "queued"), None
+    conclusions = [run.conclusion or "neutral" for run in runs]
+    for failing in _FAILING:
+        if failing in conclusions:
+            return "completed", failing
+    if conclusions and all(c == "skipped" for c in conclusions):
+        return "completed", "skipped"
+    if conclusions and all(c in ("neutral", "skipped") for c in conclusions):
+        return "completed", "neutral"
+    return "completed", "success"
+
+
+@routes.get("/repos/{owner}/{repo}/commits/{ref:path}/check-suites")
+def list_check_suites_for_ref(request: Request) -> Response:
+    repo = request.repo("read", permission="checks")
+    ref = request.params["ref"]
+    git = request.app.git_repo(repo)
+    sha = git.resolve(ref)
+    if sha is None:
+        raise ApiError(422, f"No commit found for SHA: {ref}")
+    app_id = request.int_arg("app_id", 0)
+    name = request.arg("check_name")
+    suites: dict[int, list[CheckRun]] = {}
+    for run in latest_check_runs(repo, sha):
+        if (not app_id or run.app_id == app_id) and (not name or run.name == name):
+            suites.setdefault(run.check_suite_id, []).append(run)
+    page = paginate(request, sorted(suites.items()))
+    info = git.commit_info(sha)
+    branch = next((b for b, tip in git.branches().items() if tip == sha), None)
+    body = {"total_count": len(suites),
+            "check_suites": [render_checks.check_suite(request, repo, suite_id, runs, info, branch,
+                                                       suite_conclusion(runs)) for suite_id, runs in page.items]}
+    return Response(200, body, page.headers)
