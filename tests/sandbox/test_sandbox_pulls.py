@@ -12,6 +12,7 @@ from sandbox.support import ContractRecorder, client
 
 from opsgh.sandbox import Sandbox
 from opsgh.sandbox.gitstore import GitRepo
+from opsgh.sandbox.routes.rulesets import add_ruleset
 
 
 @dataclass
@@ -374,3 +375,21 @@ def test_deleting_the_head_branch_closes_the_pull_request(shop: Shop) -> None:
     assert shop.admin.delete("/repos/acme/shop/git/refs/heads/feature").status_code == 204
     pr = shop.pull(1)
     assert (pr["state"], pr["merged"]) == ("closed", False)
+
+
+def test_rulesets_hold_merges_too(shop: Shop) -> None:
+    add_ruleset(shop.sandbox, "acme", "shop", {
+        "name": "main", "enforcement": "active",
+        "conditions": {"ref_name": {"include": ["~DEFAULT_BRANCH"], "exclude": []}},
+        "rules": [{"type": "pull_request", "parameters": {
+            "dismiss_stale_reviews_on_push": False, "require_code_owner_review": False,
+            "require_last_push_approval": False, "required_approving_review_count": 1,
+            "required_review_thread_resolution": False, "allowed_merge_methods": ["squash"]}}]})
+    shop.open()
+    assert shop.settled(1)["mergeable_state"] == "blocked"
+    shop.admin.post("/repos/acme/shop/pulls/1/reviews", json={"event": "APPROVE"})
+    assert shop.pull(1)["mergeable_state"] == "clean"
+    refused = shop.writer.put("/repos/acme/shop/pulls/1/merge", json={"merge_method": "merge"})
+    assert refused.status_code == 405
+    assert "Merge method merge is not allowed" in refused.json()["message"]
+    assert shop.writer.put("/repos/acme/shop/pulls/1/merge", json={"merge_method": "squash"}).status_code == 200

@@ -605,7 +605,7 @@ class _ContextNode:
                 pr = found[1] if found is not None and found[0] is self.repo else None
         if pr is None:
             return False
-        return self.found.name in pulls.required_contexts(self.repo.protection.get(pr.base_ref))
+        return self.found.name in pulls.required_contexts(self.repo, pr.base_ref)
 
 
 class CheckRunNode(_ContextNode):

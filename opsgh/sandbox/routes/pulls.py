@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Any
 from opsgh.sandbox import render, render_pulls
 from opsgh.sandbox.gitstore import GitRepo, MergeConflict, RefConflict
 from opsgh.sandbox.routing import ApiError, Request, Response, RouteTable, not_found, paginate, validation_failed
-from opsgh.sandbox.state import BranchProtection, Collection, RepoState, role_at_least
+from opsgh.sandbox.rules import EffectiveRules, RuleActor, effective_rules
+from opsgh.sandbox.state import Collection, RepoState, role_at_least
 
 if TYPE_CHECKING:
     from opsgh.sandbox.app import SandboxApp
@@ -143,8 +144,7 @@ def sync_pull(app: SandboxApp, repo: RepoState, pr: PullRequest, branches: Mappi
         pr.head_sha = head
         pr.updated_at = app.now()
         _set_internal_ref(app.git_repo(repo), f"refs/pull/{pr.number}/head", head)
-        rules = _review_rules(repo.protection.get(pr.base_ref))
-        if rules is not None and rules.get("dismiss_stale_reviews"):
+        if rules_for(repo, pr).dismiss_stale_reviews:
             for review in pr.reviews:
                 if review.state == "APPROVED" and review.commit_id != head:
                     review.state = "DISMISSED"
@@ -223,6 +223,7 @@ class CheckContext:
     conclusion: str | None
     outcome: str
     item: Any = field(compare=False, default=None)
+    app_id: int | None = None  # the App that reported a check run
 
 
 _PASSING_CONCLUSIONS = frozenset({"success", "neutral", "skipped"})
@@ -265,8 +266,10 @@ def commit_contexts(repo: RepoState, sha: str) -> list[CheckContext]:
         passed = "success" if conclusion in _PASSING_CONCLUSIONS else "failure"
         outcome = passed if status == "completed" else "pending"
         name = str(item_field(item, "name") or "")
+        app_id = item_field(item, "app_id")
         runs[name] = CheckContext("check_run", _as_int(item_field(item, "id")), name, status,
-                                  str(conclusion) if conclusion is not None else None, outcome, item)
+                                  str(conclusion) if conclusion is not None else None, outcome, item,
+                                  app_id if isinstance(app_id, int) else None)
     statuses: dict[str, CheckContext] = {}
     for item in sorted(_collection_items(repo, "statuses"), key=lambda i: _as_int(item_field(i, "id"))):
         if item_field(item, "sha", "head_sha") != sha:
@@ -278,14 +281,17 @@ def commit_contexts(repo: RepoState, sha: str) -> list[CheckContext]:
     return [*runs.values(), *statuses.values()]
 
 
-def required_contexts(protection: BranchProtection | None) -> list[str]:
-    """The status check names classic protection requires (`contexts` and `checks[].context`)."""
-    if protection is None or not protection.required_status_checks:
-        return []
-    checks = protection.required_status_checks
-    names = [str(c) for c in checks.get("contexts") or []]
-    names += [str(c.get("context")) for c in checks.get("checks") or [] if isinstance(c, Mapping)]
-    return list(dict.fromkeys(n for n in names if n))
+def required_contexts(repo: RepoState, branch: str) -> list[str]:
+    """The check names merging into `branch` requires (classic protection and rulesets)."""
+    return list(effective_rules(repo, branch).contexts)
+
+
+def _combined_outcome(outcomes: list[str]) -> str:
+    if not outcomes:
+        return "expected"
+    if "failure" in outcomes:
+        return "failure"
+    return "pending" if "pending" in outcomes else "success"
 
 
 def required_checks_state(repo: RepoState, sha: str, contexts: Iterable[str]) -> dict[str, str]:
@@ -297,18 +303,7 @@ def required_checks_state(repo: RepoState, sha: str, contexts: Iterable[str]) ->
     found: dict[str, list[str]] = {}
     for context in commit_contexts(repo, sha):
         found.setdefault(context.name, []).append(context.outcome)
-    states: dict[str, str] = {}
-    for name in contexts:
-        outcomes = found.get(name)
-        if not outcomes:
-            states[name] = "expected"
-        elif "failure" in outcomes:
-            states[name] = "failure"
-        elif "pending" in outcomes:
-            states[name] = "pending"
-        else:
-            states[name] = "success"
-    return states
+    return {name: _combined_outcome(found.get(name, [])) for name in contexts}
 
 
 def rollup_state(contexts: list[CheckContext]) -> str | None:
@@ -323,23 +318,33 @@ def rollup_state(contexts: list[CheckContext]) -> str | None:
 
 
 # ---------------------------------------------------------------------------------------------------
-# Reviews and protection
+# Reviews and protection (classic protection and rulesets, combined by opsgh.sandbox.rules)
 
 
-def _review_rules(protection: BranchProtection | None) -> dict[str, Any] | None:
-    return protection.required_pull_request_reviews if protection is not None else None
+def rules_for(repo: RepoState, pr: PullRequest, actor: RuleActor | None = None) -> EffectiveRules:
+    """The rules merging into the pull request's base is held to (without `actor`: nobody bypasses,
+    which is what `mergeable_state` shows, to admins too)."""
+    return effective_rules(repo, pr.base_ref, actor)
+
+
+def rule_actor(request: Request, repo: RepoState) -> RuleActor:
+    """The caller, as bypass lists see it."""
+    token = request.auth.token
+    app_id = None
+    if token is not None and token.installation_id is not None:
+        installation = request.app.state.installations.get(token.installation_id)
+        app_id = installation.app_id if installation is not None else None
+    user = request.auth.user
+    return RuleActor(role=request.role(repo), login=request.auth.login, user_id=user.id if user else None,
+                     app_id=app_id)
 
 
 @dataclass(frozen=True)
 class ReviewSummary:
     approvals: int  # from users with write access (what protection counts)
     changes_requested: bool  # by a user with write access
-    required: int | None  # approvals protection requires (None: reviews not required)
+    required: int | None  # approvals the rules require (None: reviews not required)
     decision: str | None  # APPROVED | CHANGES_REQUESTED | REVIEW_REQUIRED | None
-
-    @property
-    def satisfied(self) -> bool:
-        return self.required is None or (not self.changes_requested and self.approvals >= self.required)
 
 
 def latest_reviews(pr: PullRequest) -> dict[str, Review]:
@@ -351,56 +356,51 @@ def latest_reviews(pr: PullRequest) -> dict[str, Review]:
     return latest
 
 
-def review_summary(repo: RepoState, pr: PullRequest) -> ReviewSummary:
-    """Approvals and `reviewDecision`. Without required reviews GitHub's decision is null."""
+def review_summary(repo: RepoState, pr: PullRequest, rules: EffectiveRules | None = None) -> ReviewSummary:
+    """Approvals and `reviewDecision`. Without required approvals GitHub's decision is null."""
     writers = [r for r in latest_reviews(pr).values() if role_at_least(repo.role_of(r.user), "write")]
     approvals = sum(1 for r in writers if r.state == "APPROVED")
     changes = any(r.state == "CHANGES_REQUESTED" for r in writers)
-    rules = _review_rules(repo.protection.get(pr.base_ref))
-    required: int | None = None
-    if rules is not None:
-        count = rules.get("required_approving_review_count", 1)
-        required = int(count) if isinstance(count, int) else 1
-    if not required:  # no rule, or a count of 0: GitHub reports no decision
+    rules = rules if rules is not None else rules_for(repo, pr)
+    required = rules.required_approving_review_count or None  # a count of 0: no decision, like GitHub
+    if required is None:
         return ReviewSummary(approvals, changes, None, None)
     decision = "CHANGES_REQUESTED" if changes else "APPROVED" if approvals >= required else "REVIEW_REQUIRED"
     return ReviewSummary(approvals, changes, required, decision)
 
 
-def _restricted_from(repo: RepoState, protection: BranchProtection, login: str | None) -> bool:
-    restrictions = protection.restrictions
-    if not restrictions or login is None:
-        return False
-    users = [u.get("login") if isinstance(u, Mapping) else u for u in restrictions.get("users") or []]
-    apps = [a.get("slug") if isinstance(a, Mapping) else a for a in restrictions.get("apps") or []]
-    allowed = {str(u).lower() for u in users if u} | {f"{a}[bot]".lower() for a in apps if a}
-    return login.lower() not in allowed
+def _required_check_states(repo: RepoState, sha: str, rules: EffectiveRules) -> dict[str, str]:
+    """required_checks_state for the rules' checks, honouring a check's `app_id` when one is set."""
+    found = commit_contexts(repo, sha)
+    states: dict[str, str] = {}
+    for check in rules.required_status_checks:
+        matching = [c for c in found if c.name == check.context
+                    and (check.app_id is None or c.kind != "check_run" or c.app_id == check.app_id)]
+        states[check.context] = _combined_outcome([c.outcome for c in matching])
+    return states
 
 
-def merge_blockers(repo: RepoState, pr: PullRequest, git: GitRepo, *, out_of_date_counts: bool = True) -> list[str]:
-    """Why protection refuses the merge now (GitHub's 405 messages), empty when it allows it.
+def merge_blockers(repo: RepoState, pr: PullRequest, git: GitRepo, rules: EffectiveRules, *,
+                   out_of_date_counts: bool = True) -> list[str]:
+    """Why the rules refuse the merge now (GitHub's 405 messages), empty when they allow it.
 
     With strict required checks, an out-of-date head's checks count as expected (what a merge is told);
     `out_of_date_counts=False` leaves that to `merge_state`, which calls it "behind".
     """
-    protection = repo.protection.get(pr.base_ref)
-    if protection is None:
-        return []
     reasons: list[str] = []
-    if protection.lock_branch:
+    if rules.lock_branch:
         reasons.append("Cannot update this protected branch: the branch is locked.")
-    summary = review_summary(repo, pr)
+    summary = review_summary(repo, pr, rules)
     if summary.required is not None and summary.approvals < summary.required:
         plural = "s are" if summary.required != 1 else " is"
         reasons.append(f"At least {summary.required} approving review{plural} required by reviewers with "
                        "write access.")
     elif summary.changes_requested and summary.required is not None:
         reasons.append("Pull Request is not mergeable")
-    contexts = required_contexts(protection)
+    contexts = rules.contexts
     if contexts:
-        states = required_checks_state(repo, pr.head_sha, contexts)
-        strict = bool((protection.required_status_checks or {}).get("strict"))
-        if out_of_date_counts and strict and not git.is_ancestor(pr.base_sha, pr.head_sha):
+        states = _required_check_states(repo, pr.head_sha, rules)
+        if out_of_date_counts and rules.strict and not git.is_ancestor(pr.base_sha, pr.head_sha):
             states = dict.fromkeys(contexts, "expected")  # checks on an out-of-date head do not count
         failing = [name for name, state in states.items() if state == "failure"]
         waiting = [name for name, state in states.items() if state in ("pending", "expected")]
@@ -422,13 +422,12 @@ def merge_state(app: SandboxApp, repo: RepoState, pr: PullRequest, mergeable: bo
     if pr.draft:
         return "draft"
     git = app.git_repo(repo)
-    if merge_blockers(repo, pr, git, out_of_date_counts=False):
+    rules = rules_for(repo, pr)
+    if merge_blockers(repo, pr, git, rules, out_of_date_counts=False):
         return "blocked"
-    protection = repo.protection.get(pr.base_ref)
-    strict = protection is not None and bool((protection.required_status_checks or {}).get("strict"))
-    if strict and not git.is_ancestor(pr.base_sha, pr.head_sha):
+    if rules.strict and not git.is_ancestor(pr.base_sha, pr.head_sha):
         return "behind"
-    required = set(required_contexts(protection))
+    required = set(rules.contexts)
     if any(c.outcome != "success" for c in commit_contexts(repo, pr.head_sha) if c.name not in required):
         return "unstable"
     return "clean"
@@ -733,18 +732,19 @@ def merge_pull(request: Request) -> Response:
     git = app.git_repo(repo)
     if not compute_mergeable(app, repo, pr):
         raise _not_allowed("Pull Request is not mergeable")
-    protection = repo.protection.get(pr.base_ref)
     login = request.auth.login
-    if protection is not None:
-        admin_bypass = role_at_least(request.role(repo), "admin") and not protection.enforce_admins
-        if _restricted_from(repo, protection, login) and not admin_bypass:
-            raise _not_allowed(f"You're not authorized to push to this branch. Visit {PROTECTION_DOCS} for more "
-                               "information.", PROTECTION_DOCS)
-        if protection.required_linear_history and method == "merge":
-            raise _not_allowed("This branch must not contain merge commits.", PROTECTION_DOCS)
-        blockers = merge_blockers(repo, pr, git)
-        if blockers and (not admin_bypass or protection.lock_branch):
-            raise _not_allowed(blockers[0], PROTECTION_DOCS)
+    rules = rules_for(repo, pr, rule_actor(request, repo))  # after the caller's bypasses
+    if rules.restrictions is not None and not rules.restrictions.allows(login):
+        raise _not_allowed(f"You're not authorized to push to this branch. Visit {PROTECTION_DOCS} for more "
+                           "information.", PROTECTION_DOCS)
+    if rules.required_linear_history and method == "merge":
+        raise _not_allowed("This branch must not contain merge commits.", PROTECTION_DOCS)
+    if rules.allowed_merge_methods is not None and method not in rules.allowed_merge_methods:
+        raise _not_allowed(f"Repository rule violations found\n\nMerge method {method} is not allowed on this "
+                           "branch.\n", PROTECTION_DOCS)
+    blockers = merge_blockers(repo, pr, git, rules)
+    if blockers:
+        raise _not_allowed(blockers[0], PROTECTION_DOCS)
     merger = app.signature(login)
     web_flow = app.signature()
     try:
@@ -774,7 +774,7 @@ def merge_pull(request: Request) -> Response:
     pr.mergeable = None
     pr.mergeable_key = pr.mergeable_requested = None
     if settings.delete_branch_on_merge and pr.head_ref != repo.default_branch \
-            and pr.head_ref not in repo.protection:
+            and not effective_rules(repo, pr.head_ref).protected:
         _delete_head(app, repo, pr, login)
     return Response(200, {"sha": new, "merged": True, "message": "Pull Request successfully merged"})
 
