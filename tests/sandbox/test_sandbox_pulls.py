@@ -393,3 +393,13 @@ def test_rulesets_hold_merges_too(shop: Shop) -> None:
     assert refused.status_code == 405
     assert "Merge method merge is not allowed" in refused.json()["message"]
     assert shop.writer.put("/repos/acme/shop/pulls/1/merge", json={"merge_method": "squash"}).status_code == 200
+
+
+def test_pull_requests_of_a_commit(shop: Shop) -> None:
+    shop.open()
+    head = shop.tip("feature")
+    assert [p["number"] for p in shop.reader.get(f"/repos/acme/shop/commits/{head}/pulls").json()] == [1]
+    assert shop.reader.get(f"/repos/acme/shop/commits/{shop.tip('main')}/pulls").json() == []
+    merged = shop.writer.put("/repos/acme/shop/pulls/1/merge", json={"merge_method": "squash"}).json()
+    assert [p["number"] for p in shop.reader.get(f"/repos/acme/shop/commits/{merged['sha']}/pulls").json()] == [1]
+    assert shop.reader.get(f"/repos/acme/shop/commits/{head}/pulls").json() == []  # squashed: not on main

@@ -696,6 +696,32 @@ def check_merged(request: Request) -> Response:
     return Response(204)
 
 
+@routes.get("/repos/{owner}/{repo}/commits/{commit_sha}/pulls")
+def pulls_for_commit(request: Request) -> Response:
+    """GitHub: the merged pull request that brought a commit into the default branch; for a commit not
+    on the default branch, the open pull requests that contain it."""
+    repo = request.repo("read", permission="pull_requests")
+    git = request.app.git_repo(repo)
+    if not git.refs("refs/heads/"):
+        raise ApiError(409, "Git Repository is empty.")
+    spec = request.params["commit_sha"]
+    sha = git.resolve(spec)
+    if sha is None:
+        raise ApiError(422, f"No commit found for SHA: {spec}")
+    default = git.ref(f"refs/heads/{repo.default_branch}")
+    on_default = default is not None and git.is_ancestor(sha, default)
+    found = []
+    for pr in sorted(sync_all(request.app, repo).values(), key=lambda p: p.number, reverse=True):
+        if on_default and not (pr.merged and pr.base_ref == repo.default_branch):
+            continue
+        if not on_default and pr.state != "open":
+            continue
+        if (sha == pr.merge_commit_sha and pr.merged) or sha in pull_commits(git, pr):
+            found.append(pr)
+    page = paginate(request, found)
+    return page.response(lambda pr: render_pulls.pull_request_simple(request, repo, pr))
+
+
 def _not_allowed(message: str, documentation_url: str = MERGE_DOCS) -> ApiError:
     return ApiError(405, message, documentation_url=documentation_url)
 
