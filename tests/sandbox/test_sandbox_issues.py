@@ -40,15 +40,20 @@ def create_issue(shop: Shop, title: str, **fields: object) -> dict[str, object]:
 
 
 def test_issue_lifecycle(sandbox: Sandbox, shop: Shop) -> None:
+    unassignable = shop.writer.post("/repos/acme/shop/issues", json={"title": "x", "assignees": ["alice", "dave"]})
+    assert unassignable.status_code == 422  # dave is no collaborator
+    assert unassignable.json()["errors"] == [{"resource": "Issue", "field": "assignees", "code": "invalid",
+                                              "value": "dave"}]
     created = shop.writer.post("/repos/acme/shop/issues", json={
-        "title": "Checkout fails", "body": "Steps...", "labels": ["bug", "P1"], "assignees": ["alice", "nobody"]})
+        "title": "Checkout fails", "body": "Steps...", "labels": ["bug", "P1"], "assignees": ["alice"]})
     assert created.status_code == 201
     issue = created.json()
     assert issue["number"] == 1
     assert issue["state"] == "open"
     assert issue["user"]["login"] == "bob"
     assert [label["name"] for label in issue["labels"]] == ["bug", "P1"]  # P1 did not exist: created
-    assert [a["login"] for a in issue["assignees"]] == ["alice"]  # someone who cannot be assigned: dropped
+    assert [a["login"] for a in issue["assignees"]] == ["alice"]
+    assert issue["assignee"]["login"] == "alice"
     assert created.headers["location"] == issue["url"]
     assert "pull_request" not in issue
 

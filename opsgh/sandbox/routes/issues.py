@@ -31,6 +31,7 @@ routes = RouteTable()
 
 BODY_LIMIT = 65536  # characters, issues and comments alike
 TITLE_LIMIT = 256
+MAX_ASSIGNEES = 10
 DEFAULT_LABELS: tuple[tuple[str, str, str], ...] = (
     ("bug", "d73a4a", "Something isn't working"),
     ("documentation", "0075ca", "Improvements or additions to documentation"),
@@ -424,11 +425,14 @@ def _check_assignees(request: Request, repo: RepoState, raw: Any) -> list[str]:
     for login in raw:
         user = request.app.state.user(login)
         if user is None or repo.role_of(login) is None:
-            # GitHub drops assignees who cannot be assigned from issue creation and updates.
-            continue
+            # Only collaborators can be assigned: GitHub refuses the request, naming the login.
+            raise ApiError(422, "Validation Failed", [{"resource": "Issue", "field": "assignees", "code": "invalid",
+                                                       "value": login}])
         if user.login not in logins:
             logins.append(user.login)
-    return logins[:10]
+    if len(logins) > MAX_ASSIGNEES:
+        raise validation_failed("Issue", "assignees", "custom", f"You can only assign up to {MAX_ASSIGNEES} users")
+    return logins
 
 
 # ---------------------------------------------------------------------------------------------------
