@@ -13,6 +13,7 @@ from sandbox.support import ContractRecorder
 from opsgh.clock import FakeClock
 from opsgh.sandbox import Sandbox
 from opsgh.sandbox.routes.comments import COMMENTS, IssueComment
+from opsgh.sandbox.routes.issues import ISSUES, LABELS, Issue, Label
 
 LIMIT = 65536
 
@@ -343,3 +344,41 @@ def test_search_issues(sandbox: Sandbox, shop: Shop, sandbox_contract: ContractR
     sandbox_contract.expect("query parameter q", operation="GET /search/issues")  # q is required, like GitHub
     assert missing.json()["errors"] == [{"resource": "Search", "field": "q", "code": "missing"}]
     assert missing.headers["x-ratelimit-resource"] == "search"
+
+
+def test_opsgh_gateway_lists_issues_and_posts_statuses(sandbox: Sandbox, shop: Shop) -> None:
+    from opsgh.github.gateway import GitHubGateway
+
+    with sandbox.app.lock:  # 105 issues, straight into the state: the gateway's paging is what is tested
+        repo = sandbox.repo("acme", "shop")
+        for index in range(105):
+            number = repo.next_number()
+            labels = ["P0"] if index % 50 == 0 else []
+            issues = repo.items(ISSUES)
+            issues[number] = Issue(number, sandbox.state.next_id("issue"), f"Issue {number}", "bob",
+                                   label_ids=[label.id for label in resolve_labels_for(sandbox, labels)],
+                                   created_at=float(number), updated_at=float(number))
+    sandbox.commit("acme", "shop", "feature", {"f.py": "x\n"}, "Feature", author="bob")
+    pull = open_pull(shop, "feature", "main", "Feature")
+    token = sandbox.add_user("alice")
+    gateway = GitHubGateway.connect(api_url=sandbox.url, token=token, clock=FakeClock(), jitter=None)
+    try:
+        listed = gateway.list_issues("acme/shop")
+        assert len(listed) == 106  # four pages of 30 (the gateway follows the Link header)
+        assert [i.number for i in listed if i.is_pull_request] == [pull]
+        blockers = gateway.list_issues("acme/shop", labels=("P0",))
+        assert sorted(i.number for i in blockers) == [1, 51, 101]
+        sha = sandbox.app.git_repo(sandbox.repo("acme", "shop")).resolve("main")
+        assert sha is not None
+        posted = gateway.create_commit_status("acme/shop", sha, "success", "opsgh/gate", "GO " * 60)
+        assert (posted.state, posted.context, posted.creator) == ("success", "opsgh/gate", "alice")
+        assert [s.context for s in gateway.list_commit_statuses("acme/shop", "main")] == ["opsgh/gate"]
+    finally:
+        gateway.close()
+
+
+def resolve_labels_for(sandbox: Sandbox, names: list[str]) -> list[Label]:
+    labels = sandbox.repo("acme", "shop").items(LABELS)
+    for name in names:
+        labels.setdefault(name.lower(), Label(sandbox.state.next_id("label"), name))
+    return [labels[name.lower()] for name in names]
