@@ -28,6 +28,7 @@ from opsgh.github.gateway import GitHubGateway
 from opsgh.sandbox import Sandbox
 from opsgh.sandbox.gitstore import GitRepo
 from opsgh.sandbox.graphql.schema import SDL
+from opsgh.sandbox.routes.actions_settings import set_actions_settings
 
 STATE = """
 query State($owner: String!, $name: String!, $number: Int!) {
@@ -244,6 +245,7 @@ def test_review_decision_is_null_without_required_reviews(shop: Shop) -> None:
 
 def test_bots_are_named_without_their_suffix(sandbox: Sandbox, shop: Shop) -> None:
     bot = client(sandbox, sandbox.add_user("ci", kind="actions", repositories=("acme/shop",)))
+    set_actions_settings(sandbox, "acme", "shop", can_approve_pull_request_reviews=True)
     created = bot.post("/repos/acme/shop/pulls", json={"title": "Bot", "head": "feature", "base": "main"})
     assert created.json()["user"]["login"] == "github-actions[bot]"  # REST
     assert pull(shop.reader)["author"] == {"login": "github-actions", "__typename": "Bot"}  # GraphQL

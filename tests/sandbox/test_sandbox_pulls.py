@@ -12,6 +12,7 @@ from sandbox.support import ContractRecorder, client
 
 from opsgh.sandbox import Sandbox
 from opsgh.sandbox.gitstore import GitRepo
+from opsgh.sandbox.routes.actions_settings import set_actions_settings
 from opsgh.sandbox.routes.rulesets import add_ruleset
 
 
@@ -403,3 +404,20 @@ def test_pull_requests_of_a_commit(shop: Shop) -> None:
     merged = shop.writer.put("/repos/acme/shop/pulls/1/merge", json={"merge_method": "squash"}).json()
     assert [p["number"] for p in shop.reader.get(f"/repos/acme/shop/commits/{merged['sha']}/pulls").json()] == [1]
     assert shop.reader.get(f"/repos/acme/shop/commits/{head}/pulls").json() == []  # squashed: not on main
+
+
+def test_actions_may_open_and_approve_pull_requests_only_when_allowed(sandbox: Sandbox, shop: Shop) -> None:
+    bot = client(sandbox, sandbox.add_user("ci", kind="actions", repositories=("acme/shop",)))
+    body = {"title": "Release", "head": "feature", "base": "main"}
+    refused = bot.post("/repos/acme/shop/pulls", json=body)
+    assert (refused.status_code, refused.json()["message"]) == (
+        403, "GitHub Actions is not permitted to create or approve pull requests.")  # the default, as on GitHub
+    shop.open()
+    approval = bot.post("/repos/acme/shop/pulls/1/reviews", json={"event": "APPROVE"})
+    assert (approval.status_code, approval.json()["errors"]) == (
+        422, ["GitHub Actions is not permitted to approve pull requests."])
+    set_actions_settings(sandbox, "acme", "shop", can_approve_pull_request_reviews=True)
+    assert bot.post("/repos/acme/shop/pulls/1/reviews", json={"event": "APPROVE"}).json()["state"] == "APPROVED"
+    shop.sandbox.commit("acme", "shop", "release", {"r.txt": "r\n"}, "Release")
+    assert bot.post("/repos/acme/shop/pulls", json={**body, "head": "release"}).json()["user"]["login"] == (
+        "github-actions[bot]")

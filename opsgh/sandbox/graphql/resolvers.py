@@ -744,6 +744,9 @@ class Root:
             message = error.message if token is not None and token.kind != "classic-pat" else (
                 f"{request.auth.login} does not have the correct permissions to execute `RevertPullRequest`")
             raise GitHubGraphQLError("FORBIDDEN", message) from None
+        token = request.auth.token
+        if token is not None and token.kind == "actions" and not pulls.actions_may_create_pulls(repo):
+            raise GitHubGraphQLError("FORBIDDEN", pulls.ACTIONS_MAY_NOT_CREATE)
         try:
             reverted = pulls.revert_pull(self.ctx.app, repo, pr, request.auth.login or "", title=input.get("title"),
                                          body=input.get("body"), draft=bool(input.get("draft") or False))

@@ -493,6 +493,18 @@ def open_pull(app: SandboxApp, repo: RepoState, *, title: str, head: str, base: 
     return pr
 
 
+ACTIONS_MAY_NOT_CREATE = "GitHub Actions is not permitted to create or approve pull requests."
+
+
+def actions_may_create_pulls(repo: RepoState) -> bool:
+    """The repository's "Allow GitHub Actions to create and approve pull requests" (off for new
+    repositories, as on GitHub): item "repo" of routes/actions_settings.py's `actions_settings`."""
+    declared = Collection.registry.get("actions_settings")
+    items = repo.items(declared) if declared is not None else (repo.collections.get("actions_settings") or {})
+    item = items.get("repo") if isinstance(items, Mapping) else None
+    return item is not None and item_field(item, "can_approve_pull_request_reviews") is True
+
+
 def _custom(message: str) -> ApiError:
     return ApiError(422, "Validation Failed", [{"resource": "PullRequest", "code": "custom", "message": message}])
 
@@ -560,6 +572,10 @@ def create_pull(request: Request) -> Response:
     if not isinstance(draft, bool) or not isinstance(can_modify, bool):
         raise validation_failed("PullRequest", "draft" if not isinstance(draft, bool) else "maintainer_can_modify",
                                 "invalid")
+    token = request.auth.token
+    if token is not None and token.kind == "actions" and not actions_may_create_pulls(repo):
+        raise ApiError(403, ACTIONS_MAY_NOT_CREATE,
+                       documentation_url="https://docs.github.com/rest/pulls/pulls#create-a-pull-request")
     author = request.auth.login or ""
     pr = open_pull(request.app, repo, title=title, head=_head_branch(repo, head), base=base, author=author,
                    body=text, draft=draft, maintainer_can_modify=can_modify)

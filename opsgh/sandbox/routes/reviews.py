@@ -10,7 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from opsgh.sandbox import render, render_pulls
-from opsgh.sandbox.routes.pulls import REVIEW_EVENTS, PullRequest, Review, find_pull, sync_pull
+from opsgh.sandbox.routes.pulls import (
+    REVIEW_EVENTS,
+    PullRequest,
+    Review,
+    actions_may_create_pulls,
+    find_pull,
+    sync_pull,
+)
 from opsgh.sandbox.routing import ApiError, Request, Response, RouteTable, not_found, paginate, validation_failed
 from opsgh.sandbox.state import RepoState
 
@@ -83,6 +90,9 @@ def create_review(request: Request) -> Response:
     if event in ("APPROVE", "REQUEST_CHANGES") and login.lower() == pr.user.lower():
         raise _unprocessable("Can not approve your own pull request" if event == "APPROVE"
                              else "Can not request changes on your own pull request")
+    token = request.auth.token
+    if event == "APPROVE" and token is not None and token.kind == "actions" and not actions_may_create_pulls(repo):
+        raise _unprocessable("GitHub Actions is not permitted to approve pull requests.")
     if event in ("REQUEST_CHANGES", "COMMENT") and not text:
         raise _unprocessable(f"Review Can not {'request changes' if event == 'REQUEST_CHANGES' else 'comment'} "
                              "without a body")
