@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sandbox.issues_support import Shop, make_shop
-from sandbox.support import ContractRecorder
+from sandbox.support import ContractRecorder, client
 
+from opsgh.clock import FakeClock
 from opsgh.sandbox import Sandbox
 
 CREATE = "POST /repos/{owner}/{repo}/deployments"
@@ -147,3 +149,29 @@ def test_deployment_status_refusals(sandbox: Sandbox, shop: Shop, sandbox_contra
     assert long.status_code == 422
     assert long.json()["errors"][0]["message"] == "description is too long (maximum is 140 characters)"
     assert shop.reader.post(url, json={"state": "success"}).status_code == 403
+
+
+def test_everything_survives_a_restart(tmp_path: Path) -> None:
+    """Issues, comments, check runs, statuses, deployments and releases are saved with the state."""
+    with Sandbox(tmp_path, clock=FakeClock()) as first:
+        shop = make_shop(first)
+        sha = first.app.git_repo(first.repo("acme", "shop")).resolve("main")
+        issue = shop.writer.post("/repos/acme/shop/issues", json={"title": "Keep me", "labels": ["P0"]}).json()
+        shop.writer.post(f"/repos/acme/shop/issues/{issue['number']}/comments", json={"body": "noted"})
+        run = shop.app.post("/repos/acme/shop/check-runs", json={
+            "name": "gate", "head_sha": sha, "conclusion": "success",
+            "output": {"title": "GO", "summary": "all green"}}).json()
+        shop.app.post(f"/repos/acme/shop/statuses/{sha}", json={"state": "success", "context": "ci"})
+        deployment = deploy(shop)
+        set_status(shop, deployment, "success")
+        shop.writer.post("/repos/acme/shop/releases", json={"tag_name": "v1", "body": "First"})
+    with Sandbox(tmp_path, clock=FakeClock()) as second:
+        api = client(second, second.add_user("alice"))
+        assert api.get("/repos/acme/shop/issues/1").json()["labels"][0]["name"] == "P0"
+        assert api.get("/repos/acme/shop/issues/1/comments").json()[0]["body"] == "noted"
+        restored = api.get(f"/repos/acme/shop/check-runs/{run['id']}").json()
+        assert (restored["conclusion"], restored["output"]["summary"]) == ("success", "all green")
+        assert api.get(f"/repos/acme/shop/commits/{sha}/status").json()["state"] == "success"
+        assert [s["state"] for s in api.get(f"/repos/acme/shop/deployments/{deployment['id']}/statuses").json()
+                ] == ["success"]
+        assert api.get("/repos/acme/shop/releases/latest").json()["body"] == "First"
