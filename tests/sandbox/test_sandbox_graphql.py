@@ -337,7 +337,9 @@ def test_invalid_documents_are_answered_with_errors(shop: Shop, sandbox_contract
     assert response.status_code == 200
     body = response.json()
     assert "data" not in body
-    assert body["errors"][0]["message"] == "Cannot query field 'nope' on type 'PullRequest'."
+    assert body["errors"][0]["message"] == "Field 'nope' doesn't exist on type 'PullRequest'"  # GitHub's words
+    assert body["errors"][0]["extensions"] == {"code": "undefinedField", "typeName": "PullRequest",
+                                               "fieldName": "nope"}
     assert body["errors"][0]["locations"] == [{"line": 1, "column": 88}]
     garbled = shop.reader.post("/graphql", json={"query": "query {", "variables": {}})
     assert garbled.status_code == 200

@@ -9,6 +9,7 @@ resolved gets null in `data` and an error with GitHub's `type` (NOT_FOUND, FORBI
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from graphql import GraphQLError, GraphQLSyntaxError, execute_sync, parse, validate
@@ -36,6 +37,19 @@ def _error(error: GraphQLError) -> dict[str, Any]:
     return data
 
 
+_UNDEFINED_FIELD = re.compile(r"^Cannot query field '(?P<field>\w+)' on type '(?P<type>\w+)'\.")
+
+
+def _validation_error(error: GraphQLError) -> dict[str, Any]:
+    """A validation error, worded like GitHub's (graphql-ruby) where it is a common one."""
+    data = _error(error)
+    found = _UNDEFINED_FIELD.match(error.message)
+    if found:
+        data["extensions"] = {"code": "undefinedField", "typeName": found["type"], "fieldName": found["field"]}
+        data["message"] = f"Field '{found['field']}' doesn't exist on type '{found['type']}'"
+    return data
+
+
 def execute(request: Request, query: str, variables: dict[str, Any] | None = None,
             operation_name: str | None = None) -> dict[str, Any]:
     """Run one GraphQL request for the caller of `request`; the JSON body GitHub would answer."""
@@ -46,7 +60,7 @@ def execute(request: Request, query: str, variables: dict[str, Any] | None = Non
     executable = schema()
     problems = validate(executable, document)
     if problems:
-        return {"errors": [_error(problem) for problem in problems]}
+        return {"errors": [_validation_error(problem) for problem in problems]}
     context = Context(request)
     result = execute_sync(executable, document, root_value=Root(context), context_value=context,
                           variable_values=variables or {}, operation_name=operation_name)
