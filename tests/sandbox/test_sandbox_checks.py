@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from sandbox.issues_support import Shop, make_shop, open_pull, pulls_available
+from sandbox.issues_support import Shop, make_shop, open_pull
 from sandbox.support import ContractRecorder, client
 
 from opsgh.sandbox import Sandbox
@@ -18,9 +17,8 @@ POST_STATUS = "POST /repos/{owner}/{repo}/statuses/{sha}"
 
 
 @pytest.fixture
-def shop(sandbox: Sandbox) -> Iterator[Shop]:
-    with pulls_available(sandbox):
-        yield make_shop(sandbox)
+def shop(sandbox: Sandbox) -> Shop:
+    return make_shop(sandbox)
 
 
 def head(sandbox: Sandbox, branch: str = "main") -> str:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import httpx
 import pytest
-from sandbox.issues_support import Shop, make_shop, open_pull, pulls_available
+from sandbox.issues_support import Shop, make_shop, open_pull
 from sandbox.support import ContractRecorder
 
 from opsgh.clock import FakeClock
@@ -19,9 +18,8 @@ LIMIT = 65536
 
 
 @pytest.fixture
-def shop(sandbox: Sandbox) -> Iterator[Shop]:
-    with pulls_available(sandbox):
-        yield make_shop(sandbox)
+def shop(sandbox: Sandbox) -> Shop:
+    return make_shop(sandbox)
 
 
 def links(response: httpx.Response) -> dict[str, str]:
@@ -87,6 +85,11 @@ def test_readers_open_issues_but_cannot_label_or_edit_others(sandbox: Sandbox, s
     refused = shop.reader.patch("/repos/acme/shop/issues/2", json={"title": "hijacked"})
     assert refused.status_code == 403
     assert shop.anonymous.post("/repos/acme/shop/issues", json={"title": "x"}).status_code == 401
+    outsider = shop.stranger.post("/repos/acme/shop/issues", json={"title": "Feature request"})
+    assert outsider.status_code == 201  # any signed-in user may open issues on a public repository
+    assert outsider.json()["author_association"] == "NONE"
+    sandbox.create_repo("acme", "private", private=True, collaborators={"alice": "admin"})
+    assert shop.stranger.post("/repos/acme/private/issues", json={"title": "x"}).status_code == 404
     sandbox_contract.expect("request body $.title", operation="POST /repos/{owner}/{repo}/issues")
     missing = shop.writer.post("/repos/acme/shop/issues", json={"body": "no title"})
     assert missing.status_code == 422

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sandbox.issues_support import Shop, make_shop, merge_pull, open_pull, pulls_available
+from sandbox.issues_support import Shop, make_shop, merge_pull, open_pull
 from sandbox.support import ContractRecorder
 
 from opsgh.clock import FakeClock
@@ -14,9 +13,8 @@ from opsgh.sandbox import Sandbox
 
 
 @pytest.fixture
-def shop(sandbox: Sandbox) -> Iterator[Shop]:
-    with pulls_available(sandbox):
-        yield make_shop(sandbox)
+def shop(sandbox: Sandbox) -> Shop:
+    return make_shop(sandbox)
 
 
 def release(shop: Shop, tag: str, **fields: Any) -> dict[str, Any]:
