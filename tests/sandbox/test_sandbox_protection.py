@@ -194,6 +194,18 @@ def test_checks_carry_app_ids_and_minus_one_means_any_source(sandbox: Sandbox, s
         RequiredCheck("build", app.app_id), RequiredCheck("docs", None))
 
 
+def test_unqualified_checks_are_tied_to_the_app_that_last_reported_them(sandbox: Sandbox, shop: Shop) -> None:
+    # What makes a plan/apply tool diff forever: it asks for "build", GitHub answers with the App too.
+    app = sandbox.add_app("ci-bot", "acme", permissions={"checks": "write", "metadata": "read"})
+    sha = sandbox.app.git_repo(sandbox.repo("acme", "shop")).ref("refs/heads/main")
+    reported = client(sandbox, sandbox.installation_token(app)).post(
+        "/repos/acme/shop/check-runs", json={"name": "build", "head_sha": sha})
+    assert reported.status_code == 201
+    answer = _put(shop, {**NULLS, "required_status_checks": {"strict": True, "contexts": ["build", "lint"]}})
+    assert answer.json()["required_status_checks"]["checks"] == [
+        {"context": "build", "app_id": app.app_id}, {"context": "lint", "app_id": None}]
+
+
 def test_put_refusals_carry_githubs_messages(sandbox: Sandbox, shop: Shop, sandbox_contract: ContractRecorder) -> None:
     operation = "PUT /repos/{owner}/{repo}/branches/{branch}/protection"
     sandbox_contract.expect("request body", operation=operation)  # the refused requests lack keys

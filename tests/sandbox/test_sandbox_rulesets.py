@@ -244,3 +244,14 @@ def test_rest_ref_updates_are_held_to_rulesets(sandbox: Sandbox, shop: Shop) -> 
     moved = client(sandbox, shop.writer).patch("/repos/acme/shop/git/refs/heads/main", json={"sha": side})
     assert moved.status_code == 422
     assert moved.json()["message"] == "Repository rule violations found\n\nCannot update this protected ref.\n\n"
+
+
+def test_rulesets_survive_a_restart(tmp_path: Path) -> None:
+    with Sandbox(state_dir=tmp_path) as first:
+        first.create_repo("acme", "shop")
+        ruleset_id = add_ruleset(first, "acme", "shop", {
+            "name": "main", "enforcement": "active", "conditions": {"ref_name": {"include": ["~DEFAULT_BRANCH"]}},
+            "rules": [PULL_REQUEST]})
+    with Sandbox(state_dir=tmp_path) as second:
+        rules = effective_rules(second.repo("acme", "shop"), "main")
+        assert (rules.ruleset_ids, rules.required_approving_review_count) == ((ruleset_id,), 2)
