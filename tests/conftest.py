@@ -16,10 +16,16 @@ from typing import Any
 
 import pytest
 
+from opsgh.clock import FakeClock
+from opsgh.sandbox import Sandbox
+
 TESTS = Path(__file__).resolve().parent
 REPO_ROOT = TESTS.parent
 # Importable test helpers live beside the tests (e.g. `from contract.harness import ...`).
 sys.path.insert(0, str(TESTS))
+
+from contract.harness import get_contract_validator  # noqa: E402 - needs the path above
+from sandbox.support import ContractRecorder  # noqa: E402
 
 # Variables that would make a test act on a real account or change behaviour silently.
 ISOLATED_PREFIXES = ("GITHUB_", "GH_", "INPUT_", "OPSGH_", "RUNNER_", "ACTIONS_")
@@ -89,3 +95,34 @@ def _isolate_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     leaked = [n for n in os.environ if n in ("GITHUB_TOKEN", "GH_TOKEN") and not os.environ[n].startswith("test")]
     if leaked:
         raise AssertionError(f"a test left a real-looking token in the environment: {leaked}")
+
+
+# ----------------------------------------------------------------------------- the sandbox
+# A fresh local GitHub per test, on a FakeClock, with every exchange checked against GitHub's
+# official OpenAPI description (see tests/sandbox/support.py). Available to every test directory.
+
+
+@pytest.fixture
+def sandbox_contract() -> ContractRecorder:
+    return ContractRecorder(get_contract_validator())
+
+
+@pytest.fixture
+def sandbox_clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def sandbox(sandbox_contract: ContractRecorder, sandbox_clock: FakeClock) -> Iterator[Sandbox]:
+    """A started sandbox on a FakeClock, contract-checked; stopped (and its files removed) afterwards."""
+    instance = Sandbox(clock=sandbox_clock)
+    instance.add_observer(sandbox_contract)
+    instance.start()
+    try:
+        yield instance
+    finally:
+        instance.stop()
+    if instance.errors:
+        raise AssertionError("the sandbox crashed while handling a request:\n" + "\n".join(instance.errors))
+    sandbox_contract.check()
+
