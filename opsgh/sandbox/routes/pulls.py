@@ -1,4 +1,5 @@
-"""Pull requests: create, list, get, update, commits, files, merge; and the PR logic GraphQL shares.
+"""Pull requests: create, list, get, update, commits, files, merge, pulls of a commit; and the PR
+logic GraphQL shares (revert included).
 
 State: `PULLS` (number -> `PullRequest`, reviews kept on the pull request). Numbers come from
 `repo.next_number()`, shared with issues. The issue side of a pull request (labels, assignees,
@@ -10,13 +11,18 @@ base_sha, merge_commit_sha: keep those names) and renders GET /issues/{n} for pu
 of the pull request answers null (`mergeable_state: unknown`) and starts the computation; later reads
 answer true/false, computed with `git merge-tree` (and a real test-merge commit at refs/pull/N/merge).
 A merge computes it on the spot. The head and base shas follow the branches lazily: every handler that
-reads a pull request calls `sync_pull` first, which also dismisses stale approvals when protection
-asks for it and closes a pull request whose branch is gone.
+reads a pull request calls `sync_pull` first, which also dismisses stale approvals when the rules
+ask for it and closes a pull request whose branch is gone.
+
+Merges and `mergeable_state` follow `opsgh.sandbox.rules.effective_rules` (classic protection and
+active rulesets combined; the merger's bypasses apply to the merge, nobody's to the state). The
+Actions GITHUB_TOKEN may open or approve pull requests only when the repository allows it
+(routes/actions_settings.py), as on GitHub.
 
 For other route modules (documented contracts):
 - `find_pull(repo, number)`: the pull request at an issue number, or None; `pull_by_id(app, id)`.
 - `required_checks_state(repo, sha, contexts)` and `commit_contexts(repo, sha)`: how protection and
-  `statusCheckRollup` read check runs and commit statuses owned by routes/checks.py.
+  `statusCheckRollup` read check runs (routes/checks.py) and commit statuses (routes/statuses.py).
 """
 
 from __future__ import annotations
