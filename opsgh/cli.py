@@ -303,6 +303,7 @@ def sandbox_seed(state_dir: str) -> None:
     if sandbox.state.repos:
         raise UsageError(f"{state_dir} already holds a sandbox state",
                          "use an empty directory, or serve this one with `opsgh sandbox serve --state DIR`")
+    sandbox.start()  # the seed lands its pull requests through the REST API, as people would
     try:
         info = seed_demo(sandbox)
     finally:

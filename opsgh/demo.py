@@ -58,8 +58,12 @@ def run_demo(run_cli: RunCli, echo: Echo, *, latency_ms: float = 0, keep: bool =
         try:
             seed = seed_demo(sandbox)
             echo(f"sandbox: a local GitHub at {sandbox.url} (offline, real git)")
-            echo(f"seeded {seed.full_name}: main is ahead of prod (the last release at {seed.release_sha[:7]}); "
-                 f"users: {', '.join(sorted(seed.tokens))}")
+            echo(f"seeded {seed.full_name} (users: {', '.join(sorted(seed.tokens))}); merged pull requests, "
+                 "each with a green `ci` check run and an approval:")
+            for number, title in seed.merged_pulls:
+                echo(f"  #{number} {title}")
+            echo(f"prod is at the last release ({seed.release_sha[:7]}); main ({seed.staging_sha[:7]}) is "
+                 f"{len(seed.merged_pulls) - 1} pull requests ahead")
             failures = _walk(demo_steps(seed), seed, sandbox, run_cli, echo, scratch)
             elapsed = time.monotonic() - started
             if failures:

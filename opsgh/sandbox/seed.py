@@ -1,13 +1,16 @@
 """`seed_demo`: a small, realistic repository to try opsgh on (`opsgh sandbox seed`, `opsgh demo`).
 
-acme/webshop with `main` (staging) ahead of `prod` (production) by a few merged features, both
-protected, and three people: alice (admin, release manager), bob (write), carol (read). The demo and
-later seeding (pull requests, check runs, reviews) build on top of this.
+acme/webshop with `main` (staging) ahead of `prod` (production) by three merged feature PRs (green
+CI check runs, approvals, labels, a migration and a changed `.env.example`), both branches protected,
+and three people: alice (admin, release manager), bob (write), carol (read).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
 
 from opsgh.sandbox.api import Sandbox
 
@@ -25,6 +28,7 @@ class SeedInfo:
     actions_token: str = ""  # the workflow GITHUB_TOKEN of the repository
     release_sha: str = ""  # prod's tip: the last release
     staging_sha: str = ""  # main's tip
+    merged_pulls: tuple[tuple[int, str], ...] = ()  # (number, title) of the feature PRs, oldest first
 
     @property
     def full_name(self) -> str:
@@ -32,42 +36,103 @@ class SeedInfo:
 
 
 def seed_demo(sandbox: Sandbox, owner: str = "acme", repo: str = "webshop") -> SeedInfo:
-    """Create the demo repository and return how to reach it (URLs are empty when the sandbox is not
-    started: `opsgh sandbox seed --state DIR` seeds without serving)."""
+    """Create the demo repository through the sandbox's own REST API (the sandbox must be started).
+
+    Every feature lands the way it does on GitHub: a branch, a pull request, a green `ci` check run
+    from the CI App, an approval, a squash merge. `prod` is cut after the first feature (the last
+    release); three more are merged to `main` since, so there is something to release.
+    """
     people = {"alice": "admin", "bob": "write", "carol": "read"}
     sandbox.add_org(owner)
     tokens = {login: sandbox.add_user(login, name=login.title(), scopes=("repo", "workflow"))
               for login in people}
     sandbox.create_repo(owner, repo, description="The Acme web shop", collaborators=people,
                         initial_commit=False)
+    full_name = f"{owner}/{repo}"
+    ci_app = sandbox.add_app("acme-ci", owner, permissions={"checks": "write", "contents": "read",
+                                                            "metadata": "read"}, repositories=(repo,))
+    ci_token = sandbox.installation_token(ci_app)
     start = sandbox.clock.now() - 14 * DAY
     sandbox.commit(owner, repo, "main", {
         "README.md": "# webshop\n\nThe Acme web shop.\n",
         "app/__init__.py": "",
         "app/cart.py": "def total(items):\n    return sum(item.price for item in items)\n",
-        ".github/opsgh.yml": "branches: {staging: main, production: prod}\n",
+        ".github/opsgh.yml": DEMO_CONFIG,
     }, "Initial commit", author=sandbox.signature("alice", at=start))
-    release_sha = sandbox.commit(owner, repo, "main", {
+    shop = _Shop(sandbox, owner, repo, tokens, ci_token)
+    release_sha = shop.merged_pull("feature/checkout", {
         "app/checkout.py": "def checkout(cart):\n    return {'total': cart.total()}\n",
-    }, "Add checkout (#1)", author=sandbox.signature("bob", at=start + DAY))
+    }, "feat: add checkout", author="bob", labels=("enhancement",))
     sandbox.create_branch(owner, repo, "prod", release_sha)
-    staging_sha = release_sha
-    features = [
-        ("app/search.py", "def search(q):\n    return [p for p in PRODUCTS if q in p.name]\n",
-         "Add product search (#2)"),
-        ("app/cart.py", "def total(items):\n    return round(sum(i.price * i.qty for i in items), 2)\n",
-         "Count quantities in the cart total (#3)"),
-        ("migrations/0002_add_orders.sql", "CREATE TABLE orders (id SERIAL PRIMARY KEY);\n",
-         "Add the orders table (#4)"),
-    ]
-    for day, (path, content, message) in enumerate(features, start=3):
-        staging_sha = sandbox.commit(owner, repo, "main", {path: content}, message,
-                                     author=sandbox.signature("bob" if day % 2 else "alice", at=start + day * DAY))
+    shop.merged_pull("feature/search", {
+        "app/search.py": "def search(q):\n    return [p for p in PRODUCTS if q in p.name]\n",
+    }, "feat: add product search", author="bob", labels=("enhancement",))
+    shop.merged_pull("fix/cart-quantities", {
+        "app/cart.py": "def total(items):\n    return round(sum(i.price * i.qty for i in items), 2)\n",
+    }, "fix: count quantities in the cart total", author="alice", labels=("bug",), reviewer="bob")
+    staging_sha = shop.merged_pull("feature/orders", {
+        "migrations/0002_add_orders.sql": "CREATE TABLE orders (id SERIAL PRIMARY KEY);\n",
+        ".env.example": "DATABASE_URL=postgres://localhost/webshop\nPAYMENT_API_KEY=\n",
+    }, "feat(db): add the orders table", author="bob")
     sandbox.protect(owner, repo, "prod", required_pull_request_reviews={"required_approving_review_count": 1},
                     required_status_checks={"strict": False, "contexts": ["ci"]})
     sandbox.protect(owner, repo, "main", required_status_checks={"strict": False, "contexts": ["ci"]})
-    actions_token = sandbox.add_user("github-actions[bot]", kind="actions", repositories=(f"{owner}/{repo}",))
-    started = sandbox.started
-    return SeedInfo(owner, repo, sandbox.url if started else "", sandbox.graphql_url if started else "",
-                    sandbox.git_url(owner, repo) if started else "", tokens, actions_token, release_sha,
-                    staging_sha)
+    actions_token = sandbox.add_user("github-actions[bot]", kind="actions", repositories=(full_name,))
+    return SeedInfo(owner, repo, sandbox.url, sandbox.graphql_url, sandbox.git_url(owner, repo), tokens,
+                    actions_token, release_sha, staging_sha, tuple(shop.merged))
+
+
+DEMO_CONFIG = """\
+# opsgh configuration of the demo shop (see docs/CONFIG.md)
+branches: {staging: main, production: prod}
+release:
+  title: "Release {date}"
+  labels: [release]
+gate:
+  approvals: {min: 1}
+  migrations: {paths: ["migrations/**"], allow_label: destructive-migration-approved}
+"""
+
+
+class _Shop:
+    """Lands features through the REST API, as people and CI would."""
+
+    def __init__(self, sandbox: Sandbox, owner: str, repo: str, tokens: dict[str, str], ci_token: str) -> None:
+        self.sandbox, self.owner, self.repo = sandbox, owner, repo
+        self.tokens, self.ci_token = tokens, ci_token
+        self.api = f"/repos/{owner}/{repo}"
+        self.merged: list[tuple[int, str]] = []
+
+    def _call(self, token: str, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        answer = httpx.request(method, self.sandbox.url + path, json=body, timeout=30,
+                               headers={"Authorization": f"Bearer {token}",
+                                        "Accept": "application/vnd.github+json"})
+        if answer.status_code >= 300:
+            raise RuntimeError(f"seeding: {method} {path} answered {answer.status_code}: {answer.text[:200]}")
+        data: dict[str, Any] = answer.json()
+        return data
+
+    def merged_pull(self, branch: str, files: dict[str, str], title: str, *, author: str,
+                    labels: tuple[str, ...] = (), reviewer: str = "alice") -> str:
+        """Branch, commit, PR, green CI, approval, squash merge; returns main's new tip."""
+        self.sandbox.create_branch(self.owner, self.repo, branch, "main")
+        head = self.sandbox.commit(self.owner, self.repo, branch, files, title,
+                                   author=self.sandbox.signature(author))
+        pull = self._call(self.tokens[author], "POST", f"{self.api}/pulls",
+                          {"title": title, "head": branch, "base": "main",
+                           "body": f"{title}.\n\nTested locally and in CI."})
+        number = pull["number"]
+        if labels:
+            self._call(self.tokens[author], "POST", f"{self.api}/issues/{number}/labels", {"labels": list(labels)})
+        self._call(self.ci_token, "POST", f"{self.api}/check-runs",
+                   {"name": "ci", "head_sha": head, "status": "completed", "conclusion": "success"})
+        self._call(self.tokens[reviewer], "POST", f"{self.api}/pulls/{number}/reviews", {"event": "APPROVE"})
+        merged = self._call(self.tokens["alice"], "PUT", f"{self.api}/pulls/{number}/merge",
+                            {"merge_method": "squash", "sha": head, "commit_title": f"{title} (#{number})"})
+        # The "Delete branch" button after the merge, as most teams do.
+        answer = httpx.delete(f"{self.sandbox.url}{self.api}/git/refs/heads/{branch}", timeout=30,
+                              headers={"Authorization": f"Bearer {self.tokens['alice']}"})
+        if answer.status_code != 204:
+            raise RuntimeError(f"seeding: deleting {branch} answered {answer.status_code}: {answer.text[:200]}")
+        self.merged.append((number, title))
+        return str(merged["sha"])

@@ -602,7 +602,7 @@ class ContractValidator:
         for definition in ast.definitions:
             if isinstance(definition, OperationDefinitionNode):
                 coerced = get_variable_values(
-                    self.graphql_schema, definition.variable_definitions, dict(variables or {})
+                    self.graphql_schema, definition.variable_definitions or (), dict(variables or {})
                 )
                 if isinstance(coerced, list):  # a list of errors, or the coerced values
                     violations += [Violation(operation, "variables", e.message) for e in coerced]

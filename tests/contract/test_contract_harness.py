@@ -490,3 +490,10 @@ def test_opsgh_graphql_documents_match_githubs_schema(contract: ContractValidato
             failures.append(f"{document.relative_to(REPO_ROOT)}:\n{violation}")
     assert not failures, "\n".join(failures)
     assert checked == documents
+
+
+def test_graphql_document_without_variables(contract: ContractValidator) -> None:
+    # A document that declares no variables is checked like any other (it used to crash the harness).
+    contract.validate_graphql("query { viewer { login } }", {})
+    with pytest.raises(ContractViolation):
+        contract.validate_graphql("query { viewer { loginn } }", {})

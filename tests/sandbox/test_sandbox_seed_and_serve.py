@@ -24,6 +24,12 @@ def test_seed_demo(sandbox: Sandbox) -> None:
     assert client(sandbox, info.actions_token).get("/repos/acme/webshop").status_code == 200
     permission = alice.get("/repos/acme/webshop/collaborators/carol/permission").json()
     assert permission["role_name"] == "read"
+    pulls = alice.get("/repos/acme/webshop/pulls", params={"state": "all"}).json()
+    assert sorted((p["number"], p["merged_at"] is not None, p["base"]["ref"]) for p in pulls) == [
+        (1, True, "main"), (2, True, "main"), (3, True, "main"), (4, True, "main")]
+    assert [n for n, _ in info.merged_pulls] == [1, 2, 3, 4]
+    runs = alice.get(f"/repos/acme/webshop/commits/{pulls[0]['head']['sha']}/check-runs").json()
+    assert [(r["name"], r["conclusion"]) for r in runs["check_runs"]] == [("ci", "success")]
 
 
 def test_serve_blocks_until_stopped_and_keeps_state(tmp_path: Path) -> None:
