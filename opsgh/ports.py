@@ -8,6 +8,7 @@ AmbiguousWrite...) unless it says it returns None for a missing thing.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -76,6 +77,77 @@ class TokenReport:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True, slots=True)
+class CommitInfo:
+    """A commit as the compare and commit-list APIs show it."""
+
+    sha: str
+    message: str
+    author_name: str
+    author_login: str | None  # None when the author's email maps to no GitHub account
+    committer_name: str
+    committer_email: str
+    committed_at: str  # ISO 8601, the committer date
+    parents: tuple[str, ...]
+    html_url: str
+
+    @property
+    def subject(self) -> str:
+        return self.message.split("\n", 1)[0].strip()
+
+
+@dataclass(frozen=True, slots=True)
+class FileChange:
+    """One changed file of a comparison. `patch` is None when GitHub leaves it out (binary, too large)."""
+
+    filename: str
+    status: str  # added, removed, modified, renamed, copied, changed, unchanged
+    additions: int
+    deletions: int
+    patch: str | None
+    previous_filename: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ComparePage:
+    """One page of `GET /compare/{base}...{head}` (three dots: what head has since the merge base).
+
+    Commits are oldest first, at most 250 a page. `files` is only on the first page and GitHub stops
+    at 300 files for the whole comparison without saying so: 300 files means "maybe more".
+    """
+
+    status: str  # ahead, behind, diverged, identical
+    ahead_by: int
+    behind_by: int
+    base_sha: str  # the base's tip
+    merge_base_sha: str
+    html_url: str  # the comparison on the web
+    commits: tuple[CommitInfo, ...]
+    files: tuple[FileChange, ...] | None
+
+
+@dataclass(frozen=True, slots=True)
+class PullInfo:
+    """A pull request as the list endpoint shows it (`pull-request-simple`)."""
+
+    number: int
+    title: str
+    body: str | None
+    state: str  # open, closed
+    html_url: str
+    author: str | None
+    head_ref: str
+    head_sha: str
+    base_ref: str
+    base_sha: str
+    labels: tuple[str, ...]
+    draft: bool
+    created_at: str
+    updated_at: str
+    merged_at: str | None
+    merge_commit_sha: str | None
+
+
 class GitHubPort(Protocol):
     """The GitHub operations the core uses. `full_name` is always OWNER/NAME."""
 
@@ -106,3 +178,179 @@ class GitHubPort(Protocol):
     def token_report(self) -> TokenReport: ...
 
     def graphql(self, name: str, variables: dict[str, Any]) -> dict[str, Any]: ...
+
+    # ------------------------------------------------------------------ releases (opsgh release)
+
+    def compare(self, full_name: str, base: str, head: str, *, per_page: int = 250) -> Iterator[ComparePage]:
+        """The pages of `base...head`, fetched lazily (stop iterating to stop paying)."""
+        ...
+
+    def list_pulls(self, full_name: str, *, state: str = "open", head: str | None = None, base: str | None = None,
+                   sort: str = "created", direction: str = "desc") -> Iterator[PullInfo]:
+        """Pull requests, fetched lazily a page (100) at a time. `head` is "OWNER:branch"."""
+        ...
+
+    def create_pull(self, full_name: str, *, title: str, head: str, base: str, body: str,
+                    draft: bool = False) -> PullInfo:
+        """Open a pull request; a 5xx or a lost answer raises AmbiguousWrite (read back before retrying)."""
+        ...
+
+    def update_pull(self, full_name: str, number: int, *, title: str | None = None,
+                    body: str | None = None) -> PullInfo: ...
+
+    def add_labels(self, full_name: str, number: int, labels: Sequence[str]) -> tuple[str, ...]:
+        """Add labels to an issue or pull request (GitHub creates missing ones); returns all its labels."""
+        ...
+
+    def create_label(self, full_name: str, name: str, color: str, description: str | None = None) -> None:
+        """Create a repository label; one that already exists is left as it is."""
+        ...
+
+    def get_directory_texts(self, full_name: str, path: str, ref: str | None = None) -> dict[str, str]:
+        """{file name: text} of the files directly in directory `path` at `ref` (None: the default
+        branch); {} when there is no such directory."""
+        ...
+
+
+# ----------------------------------------------------------------------------- ship (`opsgh ship`)
+# Values and the port of the ship operation (opsgh/ops/ship.py); implemented by
+# `opsgh.github.gateway_ship.ShipGatewayMixin`, which `GitHubGateway` inherits.
+
+
+@dataclass(frozen=True, slots=True)
+class PullRef:
+    """A pull request as a list shows it (enough to pick the Release PR)."""
+
+    number: int
+    url: str  # html_url
+    title: str
+    state: str  # open, closed
+    head_ref: str
+    base_ref: str
+    head_sha: str
+    merged: bool
+    merge_commit_sha: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckContextState:
+    """One check run or commit status on a commit, reduced to what a go/no-go needs."""
+
+    name: str
+    outcome: str  # success, failure, pending
+    detail: str  # GitHub's words: "completed/failure", "in_progress", "error"...
+    required: bool  # GitHub's isRequired for the pull request
+
+
+@dataclass(frozen=True, slots=True)
+class PullShipState:
+    """A pull request at one moment, from one GraphQL read: state, mergeability, checks on the head."""
+
+    number: int
+    url: str
+    title: str
+    body: str
+    state: str  # OPEN, CLOSED, MERGED
+    is_draft: bool
+    head_ref: str
+    base_ref: str
+    head_sha: str
+    base_sha: str
+    mergeable: str  # MERGEABLE, CONFLICTING, UNKNOWN (still being computed: poll, never read as false)
+    merge_state_status: str  # CLEAN, BLOCKED, BEHIND, DIRTY, DRAFT, HAS_HOOKS, UNKNOWN, UNSTABLE
+    review_decision: str | None  # APPROVED, CHANGES_REQUESTED, REVIEW_REQUIRED, None (not required)
+    checks: tuple[CheckContextState, ...]  # on head_sha, every page
+    author: str | None
+    merged_at: str | None  # ISO 8601 (UTC)
+    merged_by: str | None
+    merge_commit_sha: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class BranchChecks:
+    """A branch's tip and the status checks merging into it requires (classic protection + rulesets)."""
+
+    name: str
+    sha: str
+    required_contexts: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TagRef:
+    """A tag and the commit it points at (annotated tags peeled)."""
+
+    name: str
+    commit_sha: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseRef:
+    id: int
+    tag_name: str
+    name: str | None
+    url: str  # html_url
+    draft: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentRef:
+    id: int
+    sha: str
+    ref: str
+    environment: str
+    url: str  # API url (deployments have no html page)
+
+
+@dataclass(frozen=True, slots=True)
+class CommentRef:
+    id: int
+    url: str  # html_url
+    body: str
+    author: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class IssueRef:
+    number: int
+    title: str
+    url: str  # html_url
+
+
+class ShipPort(GitHubPort, Protocol):
+    """What `opsgh ship` asks of GitHub besides `GitHubPort`. Finds return None / [] for nothing."""
+
+    def list_pulls_between(self, full_name: str, head: str, base: str, state: str = "open",
+                           limit: int = 30) -> list[PullRef]: ...
+
+    def pull_ship_state(self, full_name: str, number: int) -> PullShipState: ...
+
+    def branch_checks(self, full_name: str, branch: str) -> BranchChecks: ...
+
+    def merge_pull(self, full_name: str, number: int, *, sha: str, merge_method: str,
+                   commit_title: str | None = None) -> str: ...
+
+    def list_tags(self, full_name: str, prefix: str) -> list[TagRef]: ...
+
+    def create_tag(self, full_name: str, tag: str, sha: str) -> TagRef: ...
+
+    def get_release_by_tag(self, full_name: str, tag: str) -> ReleaseRef | None: ...
+
+    def create_release(self, full_name: str, *, tag: str, target_sha: str, name: str, body: str) -> ReleaseRef: ...
+
+    def list_deployments(self, full_name: str, *, sha: str, environment: str) -> list[DeploymentRef]: ...
+
+    def create_deployment(self, full_name: str, *, sha: str, environment: str, description: str,
+                          required_contexts: tuple[str, ...], payload: dict[str, Any]) -> DeploymentRef: ...
+
+    def list_deployment_states(self, full_name: str, deployment_id: int) -> list[str]: ...
+
+    def create_deployment_status(self, full_name: str, deployment_id: int, *, state: str, description: str,
+                                 log_url: str | None = None) -> None: ...
+
+    def list_issue_comments_since(self, full_name: str, number: int, since: str | None) -> list[CommentRef]: ...
+
+    def create_issue_comment(self, full_name: str, number: int, body: str) -> CommentRef: ...
+
+    def find_open_issue(self, full_name: str, title: str) -> IssueRef | None: ...
+
+    def create_issue(self, full_name: str, title: str, body: str) -> IssueRef: ...
