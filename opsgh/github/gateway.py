@@ -17,6 +17,7 @@ import httpx
 from opsgh.clock import Clock, SystemClock
 from opsgh.errors import GitHubError, NotFound
 from opsgh.github.auth import AppInstallationTokens, StaticToken, token_kind
+from opsgh.github.gateway_ship import ShipGatewayMixin
 from opsgh.github.graphql import GraphQLClient
 from opsgh.github.ledger import Ledger
 from opsgh.github.rest import build_github
@@ -67,7 +68,7 @@ def _int_value(*candidates: object) -> int | None:
     return None
 
 
-class GitHubGateway:
+class GitHubGateway(ShipGatewayMixin):
     """GitHub for the core: typed values in, typed values and typed errors out."""
 
     def __init__(self, transport: Transport, *, token_kind_name: str) -> None:

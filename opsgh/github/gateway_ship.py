@@ -1,0 +1,265 @@
+"""The GitHub calls of `opsgh ship` (`opsgh.ports.ShipPort`), mixed into `GitHubGateway`.
+
+Raw REST calls and one GraphQL document (`ship_pull_request.graphql`) on the gateway's transport, so
+the one retry policy and the ledger see them. Reads are retried by the transport; a write that failed
+ambiguously raises `AmbiguousWrite` and the caller reads back first (`opsgh.github.idempotent`).
+Every method returns the frozen values of `opsgh.ports`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+from opsgh.errors import GitHubError, NotFound
+from opsgh.github.graphql import GraphQLClient
+from opsgh.github.transport import Transport
+from opsgh.ports import (
+    BranchChecks,
+    CheckContextState,
+    CommentRef,
+    DeploymentRef,
+    IssueRef,
+    PullRef,
+    PullShipState,
+    ReleaseRef,
+    TagRef,
+)
+
+# Check-run conclusions GitHub's protection counts as passing.
+PASSING_CONCLUSIONS = frozenset({"SUCCESS", "NEUTRAL", "SKIPPED"})
+# An annotated tag may point at another tag; GitHub allows chains, real ones are short.
+MAX_TAG_CHAIN = 5
+# The statusCheckRollup pages of one commit we follow (100 contexts each).
+MAX_CONTEXT_PAGES = 20
+
+
+def _q(segment: str) -> str:
+    return quote(segment, safe="/")
+
+
+def _login(actor: Any) -> str | None:
+    return str(actor["login"]) if isinstance(actor, dict) and actor.get("login") else None
+
+
+def check_context_state(node: dict[str, Any]) -> CheckContextState | None:
+    """A statusCheckRollup context (CheckRun or StatusContext) as success/failure/pending."""
+    required = bool(node.get("isRequired"))
+    if node.get("__typename") == "CheckRun":
+        status = str(node.get("status") or "QUEUED")
+        conclusion = node.get("conclusion")
+        if status != "COMPLETED":
+            return CheckContextState(str(node.get("name")), "pending", status.lower(), required)
+        outcome = "success" if conclusion in PASSING_CONCLUSIONS else "failure"
+        return CheckContextState(str(node.get("name")), outcome, f"completed/{str(conclusion).lower()}", required)
+    if node.get("__typename") == "StatusContext":
+        state = str(node.get("state") or "PENDING")
+        outcome = {"SUCCESS": "success", "PENDING": "pending", "EXPECTED": "pending"}.get(state, "failure")
+        return CheckContextState(str(node.get("context")), outcome, state.lower(), required)
+    return None
+
+
+class ShipGatewayMixin:
+    """`ShipPort` for `GitHubGateway` (which provides `transport`)."""
+
+    transport: Transport
+
+    # ------------------------------------------------------------------ pull requests
+
+    def list_pulls_between(self, full_name: str, head: str, base: str, state: str = "open",
+                           limit: int = 30) -> list[PullRef]:
+        """Pull requests head -> base, newest first, one page of at most `limit` (GitHub allows one open
+        pull request per head and base, so the newest page is all a release train needs)."""
+        owner = full_name.split("/", 1)[0]
+        data = self.transport.get_json(f"/repos/{full_name}/pulls", {
+            "state": state, "head": f"{owner}:{head}", "base": base, "sort": "created", "direction": "desc",
+            "per_page": max(1, min(limit, 100))})
+        return [PullRef(
+            number=int(pull["number"]), url=str(pull["html_url"]), title=str(pull["title"]), state=str(pull["state"]),
+            head_ref=str(pull["head"]["ref"]), base_ref=str(pull["base"]["ref"]), head_sha=str(pull["head"]["sha"]),
+            merged=pull.get("merged_at") is not None, merge_commit_sha=pull.get("merge_commit_sha"),
+        ) for pull in data or ()]
+
+    def pull_ship_state(self, full_name: str, number: int) -> PullShipState:
+        """One GraphQL read (more only past 100 check contexts on the head)."""
+        owner, name = full_name.split("/", 1)
+        client = GraphQLClient(self.transport)
+        variables: dict[str, Any] = {"owner": owner, "name": name, "number": number, "contextsAfter": None}
+        checks: list[CheckContextState] = []
+        pull: dict[str, Any] | None = None
+        for _ in range(MAX_CONTEXT_PAGES):
+            data = client.execute("ship_pull_request", variables)
+            found = ((data.get("repository") or {}).get("pullRequest"))
+            if not isinstance(found, dict):
+                raise NotFound(f"GitHub: no pull request #{number} in {full_name}",
+                               "check the number; it must be a pull request, not an issue")
+            pull = pull or found
+            page = self._rollup_contexts(found)
+            checks.extend(c for c in map(check_context_state, page.get("nodes") or ()) if c is not None)
+            info = page.get("pageInfo") or {}
+            if not info.get("hasNextPage") or not info.get("endCursor"):
+                break
+            variables["contextsAfter"] = info["endCursor"]
+        else:
+            raise GitHubError(f"GitHub: more than {MAX_CONTEXT_PAGES * 100} checks on the head of #{number}",
+                              "opsgh stops paging there; ask for fewer checks per commit")
+        assert pull is not None
+        merge_commit = pull.get("mergeCommit")
+        return PullShipState(
+            number=int(pull["number"]), url=str(pull["url"]), title=str(pull["title"]),
+            body=str(pull.get("body") or ""),
+            state=str(pull["state"]), is_draft=bool(pull.get("isDraft")), head_ref=str(pull["headRefName"]),
+            base_ref=str(pull["baseRefName"]), head_sha=str(pull["headRefOid"]), base_sha=str(pull["baseRefOid"]),
+            mergeable=str(pull.get("mergeable") or "UNKNOWN"),
+            merge_state_status=str(pull.get("mergeStateStatus") or "UNKNOWN"),
+            review_decision=pull.get("reviewDecision"), checks=tuple(checks), author=_login(pull.get("author")),
+            merged_at=pull.get("mergedAt"), merged_by=_login(pull.get("mergedBy")),
+            merge_commit_sha=str(merge_commit["oid"]) if isinstance(merge_commit, dict) else None,
+        )
+
+    @staticmethod
+    def _rollup_contexts(pull: dict[str, Any]) -> dict[str, Any]:
+        nodes = ((pull.get("commits") or {}).get("nodes")) or []
+        commit = (nodes[-1] or {}).get("commit") if nodes else None
+        rollup = (commit or {}).get("statusCheckRollup")
+        contexts = (rollup or {}).get("contexts")
+        return contexts if isinstance(contexts, dict) else {}
+
+    def branch_checks(self, full_name: str, branch: str) -> BranchChecks:
+        """GET the branch (its tip and classic protection's required checks, readable with read access)
+        and its rules (rulesets' required checks); a server without rules (old GHES) counts as none."""
+        data = self.transport.get_json(f"/repos/{full_name}/branches/{_q(branch)}")
+        contexts: list[str] = []
+        protection = data.get("protection") or {}
+        required = protection.get("required_status_checks") or {}
+        if protection.get("enabled") and required.get("enforcement_level", "everyone") != "off":
+            contexts.extend(str(c) for c in required.get("contexts") or ())
+            contexts.extend(str(c["context"]) for c in required.get("checks") or () if isinstance(c, dict))
+        try:
+            for rule in self.transport.paginate(f"/repos/{full_name}/rules/branches/{_q(branch)}"):
+                if rule.get("type") == "required_status_checks":
+                    parameters = rule.get("parameters") or {}
+                    contexts.extend(str(c["context"]) for c in parameters.get("required_status_checks") or ())
+        except NotFound:
+            pass
+        return BranchChecks(str(data["name"]), str(data["commit"]["sha"]), tuple(dict.fromkeys(contexts)))
+
+    def merge_pull(self, full_name: str, number: int, *, sha: str, merge_method: str,
+                   commit_title: str | None = None) -> str:
+        """Merge at exactly `sha` (a push in between: 409 `Conflict`); returns the merge commit's sha."""
+        body: dict[str, Any] = {"sha": sha, "merge_method": merge_method}
+        if commit_title:
+            body["commit_title"] = commit_title
+        data = self.transport.request("PUT", f"/repos/{full_name}/pulls/{number}/merge", json=body).json()
+        return str(data["sha"])
+
+    # ------------------------------------------------------------------ tags and releases
+
+    def list_tags(self, full_name: str, prefix: str) -> list[TagRef]:
+        """Tags whose name starts with `prefix`, annotated ones peeled to their commit."""
+        tags = []
+        for ref in self.transport.paginate(f"/repos/{full_name}/git/matching-refs/{_q('tags/' + prefix)}"):
+            name = str(ref["ref"]).removeprefix("refs/tags/")
+            target = ref.get("object") or {}
+            tags.append(TagRef(name, self._peel(full_name, str(target.get("sha")), str(target.get("type")))))
+        return tags
+
+    def _peel(self, full_name: str, sha: str, kind: str) -> str:
+        for _ in range(MAX_TAG_CHAIN):
+            if kind != "tag":
+                return sha
+            target = self.transport.get_json(f"/repos/{full_name}/git/tags/{sha}").get("object") or {}
+            sha, kind = str(target.get("sha")), str(target.get("type"))
+        return sha
+
+    def create_tag(self, full_name: str, tag: str, sha: str) -> TagRef:
+        """A lightweight tag (a ref): one request, nothing orphaned if the answer is lost."""
+        data = self.transport.request("POST", f"/repos/{full_name}/git/refs",
+                                      json={"ref": f"refs/tags/{tag}", "sha": sha}).json()
+        return TagRef(str(data["ref"]).removeprefix("refs/tags/"), str(data["object"]["sha"]))
+
+    def get_release_by_tag(self, full_name: str, tag: str) -> ReleaseRef | None:
+        try:
+            data = self.transport.get_json(f"/repos/{full_name}/releases/tags/{_q(tag)}")
+        except NotFound:
+            return None
+        return _release(data)
+
+    def create_release(self, full_name: str, *, tag: str, target_sha: str, name: str, body: str) -> ReleaseRef:
+        data = self.transport.request("POST", f"/repos/{full_name}/releases", json={
+            "tag_name": tag, "target_commitish": target_sha, "name": name, "body": body, "draft": False,
+            "prerelease": False, "make_latest": "true"}).json()
+        return _release(data)
+
+    # ------------------------------------------------------------------ deployments
+
+    def list_deployments(self, full_name: str, *, sha: str, environment: str) -> list[DeploymentRef]:
+        return [_deployment(d) for d in self.transport.paginate(
+            f"/repos/{full_name}/deployments", {"sha": sha, "environment": environment})]
+
+    def create_deployment(self, full_name: str, *, sha: str, environment: str, description: str,
+                          required_contexts: tuple[str, ...], payload: dict[str, Any]) -> DeploymentRef:
+        """`auto_merge: false` (never merge the default branch into what ships) and explicit
+        `required_contexts` (the caller says which checks GitHub must see green on `sha`)."""
+        data = self.transport.request("POST", f"/repos/{full_name}/deployments", json={
+            "ref": sha, "task": "deploy", "environment": environment, "description": description[:140],
+            "auto_merge": False, "required_contexts": list(required_contexts), "payload": payload,
+            "transient_environment": False, "production_environment": True}).json()
+        return _deployment(data)
+
+    def list_deployment_states(self, full_name: str, deployment_id: int) -> list[str]:
+        """The states of a deployment's statuses, newest first."""
+        return [str(s["state"]) for s in self.transport.paginate(
+            f"/repos/{full_name}/deployments/{deployment_id}/statuses")]
+
+    def create_deployment_status(self, full_name: str, deployment_id: int, *, state: str, description: str,
+                                 log_url: str | None = None) -> None:
+        body: dict[str, Any] = {"state": state, "description": description[:140]}
+        if log_url:
+            body["log_url"] = log_url
+        self.transport.request("POST", f"/repos/{full_name}/deployments/{deployment_id}/statuses", json=body)
+
+    # ------------------------------------------------------------------ issues and comments
+
+    def list_issue_comments_since(self, full_name: str, number: int, since: str | None) -> list[CommentRef]:
+        """Comments on an issue or pull request updated at or after `since` (ISO 8601), oldest first."""
+        params = {"since": since} if since else None
+        return [_comment(c) for c in self.transport.paginate(f"/repos/{full_name}/issues/{number}/comments",
+                                                             params)]
+
+    def create_issue_comment(self, full_name: str, number: int, body: str) -> CommentRef:
+        data = self.transport.request("POST", f"/repos/{full_name}/issues/{number}/comments",
+                                      json={"body": body}).json()
+        return _comment(data)
+
+    def find_open_issue(self, full_name: str, title: str) -> IssueRef | None:
+        """The oldest open issue (not pull request) titled exactly `title`; pages stop at the first hit."""
+        wanted = title.strip()
+        for issue in self._open_issues_oldest_first(full_name):
+            if issue.get("pull_request") is None and str(issue.get("title", "")).strip() == wanted:
+                return IssueRef(int(issue["number"]), str(issue["title"]), str(issue["html_url"]))
+        return None
+
+    def _open_issues_oldest_first(self, full_name: str) -> Iterator[dict[str, Any]]:
+        yield from self.transport.paginate(f"/repos/{full_name}/issues",
+                                           {"state": "open", "sort": "created", "direction": "asc"})
+
+    def create_issue(self, full_name: str, title: str, body: str) -> IssueRef:
+        data = self.transport.request("POST", f"/repos/{full_name}/issues",
+                                      json={"title": title, "body": body}).json()
+        return IssueRef(int(data["number"]), str(data["title"]), str(data["html_url"]))
+
+
+def _release(data: dict[str, Any]) -> ReleaseRef:
+    return ReleaseRef(int(data["id"]), str(data["tag_name"]), data.get("name"), str(data["html_url"]),
+                      bool(data.get("draft")))
+
+
+def _deployment(data: dict[str, Any]) -> DeploymentRef:
+    return DeploymentRef(int(data["id"]), str(data["sha"]), str(data["ref"]), str(data["environment"]),
+                         str(data["url"]))
+
+
+def _comment(data: dict[str, Any]) -> CommentRef:
+    return CommentRef(int(data["id"]), str(data["html_url"]), str(data.get("body") or ""), _login(data.get("user")))
