@@ -156,6 +156,43 @@ def doctor(state: CliState, as_json: bool) -> None:
         raise SystemExit(ExitCode.CHECK_FAILED)
 
 
+# ----------------------------------------------------------------------------- release
+
+
+@cli.command("release")
+@click.option("--dry-run", is_flag=True, help="Print the title, the body and whether the PR would be created or "
+              "updated; change nothing.")
+@click.option("--refresh", is_flag=True, help="Re-render the body even when neither branch moved.")
+@pass_state
+def release_command(state: CliState, dry_run: bool, refresh: bool) -> None:
+    """Open or update the one release pull request main -> prod.
+
+    The body lists the merged pull requests and direct pushes since the last release
+    (grouped by label or conventional-commit type), the risk flags (destructive
+    migrations, configuration and dependency changes, hotfixes on prod missing from
+    main) and the pre-deployment checklist; ticked boxes survive updates. Nothing to
+    release exits 0 without opening a PR.
+
+    \b
+    Examples:
+      opsgh release --dry-run
+      opsgh --repo acme/shop release
+    """
+    from opsgh.clock import SystemClock
+    from opsgh.ops.release import release
+
+    repo = state.settings().repo
+    if repo is None:
+        raise UsageError("no repository to release", "pass --repo OWNER/NAME or set GITHUB_REPOSITORY")
+    result = release(state.gateway(), repo, state.config(), SystemClock(), dry_run=dry_run, refresh=refresh)
+    if dry_run and result.rendered and result.body is not None and result.changed:
+        click.echo(f"title: {result.title}")
+        click.echo("body:")
+        click.echo(result.body.rstrip("\n"))
+        click.echo("-" * 72)
+    click.echo(result.summary())
+
+
 # ----------------------------------------------------------------------------- config
 
 

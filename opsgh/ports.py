@@ -190,6 +190,10 @@ class GitHubPort(Protocol):
         """Pull requests, fetched lazily a page (100) at a time. `head` is "OWNER:branch"."""
         ...
 
+    def list_pull_commits(self, full_name: str, number: int) -> list[CommitInfo]:
+        """A pull request's own commits, oldest first (GitHub lists at most 250)."""
+        ...
+
     def create_pull(self, full_name: str, *, title: str, head: str, base: str, body: str,
                     draft: bool = False) -> PullInfo:
         """Open a pull request; a 5xx or a lost answer raises AmbiguousWrite (read back before retrying)."""

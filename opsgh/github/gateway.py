@@ -7,7 +7,7 @@ statuses, workflow permissions, token report). Everything returns frozen values 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -15,7 +15,7 @@ import github
 import httpx
 
 from opsgh.clock import Clock, SystemClock
-from opsgh.errors import GitHubError, NotFound
+from opsgh.errors import GitHubError, NotFound, ValidationFailed
 from opsgh.github.auth import AppInstallationTokens, StaticToken, token_kind
 from opsgh.github.gateway_ship import ShipGatewayMixin
 from opsgh.github.graphql import GraphQLClient
@@ -24,7 +24,18 @@ from opsgh.github.rest import build_github
 from opsgh.github.retry import RetryPolicy, default_jitter
 from opsgh.github.transport import ExchangeHook, TokenProvider, Transport
 from opsgh.github.urls import ApiUrls
-from opsgh.ports import BranchInfo, IssueInfo, RefInfo, RepoInfo, StatusInfo, TokenReport
+from opsgh.ports import (
+    BranchInfo,
+    CommitInfo,
+    ComparePage,
+    FileChange,
+    IssueInfo,
+    PullInfo,
+    RefInfo,
+    RepoInfo,
+    StatusInfo,
+    TokenReport,
+)
 
 PERMISSION_KEYS = ("admin", "maintain", "push", "triage", "pull")
 
@@ -66,6 +77,61 @@ def _int_value(*candidates: object) -> int | None:
         except ValueError:
             continue
     return None
+
+
+def _login_of(user: object) -> str | None:
+    return str(user["login"]) if isinstance(user, dict) and user.get("login") else None
+
+
+def _commit_info(data: dict[str, Any]) -> CommitInfo:
+    commit = data.get("commit") or {}
+    author = commit.get("author") or {}
+    committer = commit.get("committer") or {}
+    return CommitInfo(
+        sha=str(data["sha"]),
+        message=str(commit.get("message") or ""),
+        author_name=str(author.get("name") or ""),
+        author_login=_login_of(data.get("author")),
+        committer_name=str(committer.get("name") or ""),
+        committer_email=str(committer.get("email") or ""),
+        committed_at=str(committer.get("date") or author.get("date") or ""),
+        parents=tuple(str(parent["sha"]) for parent in data.get("parents") or ()),
+        html_url=str(data.get("html_url") or ""),
+    )
+
+
+def _file_change(data: dict[str, Any]) -> FileChange:
+    return FileChange(
+        filename=str(data["filename"]),
+        status=str(data.get("status") or "modified"),
+        additions=int(data.get("additions") or 0),
+        deletions=int(data.get("deletions") or 0),
+        patch=data.get("patch") if isinstance(data.get("patch"), str) else None,
+        previous_filename=data.get("previous_filename") if isinstance(data.get("previous_filename"), str)
+        else None,
+    )
+
+
+def _pull_info(data: dict[str, Any]) -> PullInfo:
+    head, base = data.get("head") or {}, data.get("base") or {}
+    return PullInfo(
+        number=int(data["number"]),
+        title=str(data.get("title") or ""),
+        body=data.get("body") if isinstance(data.get("body"), str) else None,
+        state=str(data.get("state") or "open"),
+        html_url=str(data.get("html_url") or ""),
+        author=_login_of(data.get("user")),
+        head_ref=str(head.get("ref") or ""),
+        head_sha=str(head.get("sha") or ""),
+        base_ref=str(base.get("ref") or ""),
+        base_sha=str(base.get("sha") or ""),
+        labels=tuple(str(label["name"]) for label in data.get("labels") or () if isinstance(label, dict)),
+        draft=bool(data.get("draft")),
+        created_at=str(data.get("created_at") or ""),
+        updated_at=str(data.get("updated_at") or ""),
+        merged_at=data.get("merged_at") if isinstance(data.get("merged_at"), str) else None,
+        merge_commit_sha=data.get("merge_commit_sha") if isinstance(data.get("merge_commit_sha"), str) else None,
+    )
 
 
 class GitHubGateway(ShipGatewayMixin):
@@ -254,6 +320,92 @@ class GitHubGateway(ShipGatewayMixin):
         data = self.transport.request("PATCH", f"/repos/{full_name}/git/refs/{_q(_ref_path(ref))}",
                                       json={"sha": sha, "force": force}).json()
         return RefInfo(ref=data["ref"], sha=data["object"]["sha"])
+
+    # ------------------------------------------------------------------ comparisons, pull requests, labels
+    # Raw JSON through the transport, not PyGithub: its objects complete themselves with extra GETs
+    # when an attribute is missing, and its compare object hides the pages.
+
+    def compare(self, full_name: str, base: str, head: str, *, per_page: int = 250) -> Iterator[ComparePage]:
+        url: str | None = f"/repos/{full_name}/compare/{_q(base)}...{_q(head)}"
+        params: dict[str, Any] | None = {"per_page": per_page, "page": 1}
+        seen: set[str] = set()
+        while url is not None:
+            response = self.transport.request("GET", url, params=params)
+            seen.add(url)
+            params = None  # the Link URLs carry their own query
+            data = response.json()
+            files = data.get("files")
+            yield ComparePage(
+                status=str(data.get("status") or ""),
+                ahead_by=int(data.get("ahead_by") or 0),
+                behind_by=int(data.get("behind_by") or 0),
+                base_sha=str((data.get("base_commit") or {}).get("sha") or ""),
+                merge_base_sha=str((data.get("merge_base_commit") or {}).get("sha") or ""),
+                html_url=str(data.get("html_url") or ""),
+                commits=tuple(_commit_info(c) for c in data.get("commits") or ()),
+                files=tuple(_file_change(f) for f in files) if isinstance(files, list) else None,
+            )
+            url = response.links().get("next")
+            if url in seen:
+                break
+
+    def list_pulls(self, full_name: str, *, state: str = "open", head: str | None = None, base: str | None = None,
+                   sort: str = "created", direction: str = "desc") -> Iterator[PullInfo]:
+        params: dict[str, Any] = {"state": state, "sort": sort, "direction": direction, "head": head, "base": base}
+        for item in self.transport.paginate(f"/repos/{full_name}/pulls",
+                                            {k: v for k, v in params.items() if v is not None}):
+            yield _pull_info(item)
+
+    def list_pull_commits(self, full_name: str, number: int) -> list[CommitInfo]:
+        return [_commit_info(item) for item in self.transport.paginate(f"/repos/{full_name}/pulls/{number}/commits")]
+
+    def create_pull(self, full_name: str, *, title: str, head: str, base: str, body: str,
+                    draft: bool = False) -> PullInfo:
+        payload = {"title": title, "head": head, "base": base, "body": body, "draft": draft}
+        return _pull_info(self.transport.request("POST", f"/repos/{full_name}/pulls", json=payload).json())
+
+    def update_pull(self, full_name: str, number: int, *, title: str | None = None,
+                    body: str | None = None) -> PullInfo:
+        payload = {k: v for k, v in (("title", title), ("body", body)) if v is not None}
+        # Setting the same title and body again changes nothing: safe to retry.
+        data = self.transport.request("PATCH", f"/repos/{full_name}/pulls/{number}", json=payload,
+                                      idempotent=True).json()
+        return _pull_info(data)
+
+    def add_labels(self, full_name: str, number: int, labels: Sequence[str]) -> tuple[str, ...]:
+        # Adding a label twice is harmless: safe to retry.
+        data = self.transport.request("POST", f"/repos/{full_name}/issues/{number}/labels",
+                                      json={"labels": list(labels)}, idempotent=True).json()
+        return tuple(str(label["name"]) for label in data or () if isinstance(label, dict))
+
+    def create_label(self, full_name: str, name: str, color: str, description: str | None = None) -> None:
+        payload: dict[str, Any] = {"name": name, "color": color}
+        if description:
+            payload["description"] = description
+        try:
+            self.transport.request("POST", f"/repos/{full_name}/labels", json=payload, idempotent=True)
+        except ValidationFailed as err:
+            codes = {e.get("code") for e in err.errors if isinstance(e, dict)}
+            if "already_exists" not in codes:
+                raise
+
+    def get_directory_texts(self, full_name: str, path: str, ref: str | None = None) -> dict[str, str]:
+        try:
+            listing = self.transport.get_json(f"/repos/{full_name}/contents/{_q(path.strip('/'))}",
+                                              {"ref": ref} if ref else None)
+        except NotFound:
+            return {}
+        if not isinstance(listing, list):  # a file, not a directory
+            return {}
+        texts: dict[str, str] = {}
+        for entry in listing:
+            if not isinstance(entry, dict) or entry.get("type") != "file" or not entry.get("url"):
+                continue
+            # The entry's own URL carries the ref the listing was read at.
+            response = self.transport.request("GET", str(entry["url"]),
+                                              headers={"Accept": "application/vnd.github.raw+json"})
+            texts[str(entry["name"])] = response.text
+        return texts
 
     # ------------------------------------------------------------------ token, GraphQL
 
