@@ -126,9 +126,10 @@ class ShipGatewayMixin:
         contexts = (rollup or {}).get("contexts")
         return contexts if isinstance(contexts, dict) else {}
 
-    def branch_checks(self, full_name: str, branch: str) -> BranchChecks:
+    def branch_checks(self, full_name: str, branch: str, *, rulesets: bool = True) -> BranchChecks:
         """GET the branch (its tip and classic protection's required checks, readable with read access)
-        and its rules (rulesets' required checks); a server without rules (old GHES) counts as none."""
+        and, with `rulesets`, its rules (rulesets' required checks); a server without rules (old GHES)
+        counts as none."""
         data = self.transport.get_json(f"/repos/{full_name}/branches/{_q(branch)}")
         contexts: list[str] = []
         protection = data.get("protection") or {}
@@ -136,6 +137,12 @@ class ShipGatewayMixin:
         if protection.get("enabled") and required.get("enforcement_level", "everyone") != "off":
             contexts.extend(str(c) for c in required.get("contexts") or ())
             contexts.extend(str(c["context"]) for c in required.get("checks") or () if isinstance(c, dict))
+        if rulesets:
+            contexts.extend(self._ruleset_contexts(full_name, branch))
+        return BranchChecks(str(data["name"]), str(data["commit"]["sha"]), tuple(dict.fromkeys(contexts)))
+
+    def _ruleset_contexts(self, full_name: str, branch: str) -> list[str]:
+        contexts: list[str] = []
         try:
             for rule in self.transport.paginate(f"/repos/{full_name}/rules/branches/{_q(branch)}"):
                 if rule.get("type") == "required_status_checks":
@@ -143,7 +150,7 @@ class ShipGatewayMixin:
                     contexts.extend(str(c["context"]) for c in parameters.get("required_status_checks") or ())
         except NotFound:
             pass
-        return BranchChecks(str(data["name"]), str(data["commit"]["sha"]), tuple(dict.fromkeys(contexts)))
+        return contexts
 
     def merge_pull(self, full_name: str, number: int, *, sha: str, merge_method: str,
                    commit_title: str | None = None) -> str:
