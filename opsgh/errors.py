@@ -195,3 +195,10 @@ class GitHubBroken(GitHubError):
     """5xx after the allowed retries (gidgethub's GitHubBroken)."""
 
     default_hint = "GitHub is having trouble; check https://www.githubstatus.com and re-run later"
+
+
+class NotificationFailed(OpsghError):
+    """A chat webhook (Slack) refused or failed the message; exit 3 like other remote-service failures."""
+
+    exit_code = ExitCode.GITHUB
+    default_hint = "check the webhook URL in the configured environment variable, then re-run"
