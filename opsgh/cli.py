@@ -193,6 +193,61 @@ def release_command(state: CliState, dry_run: bool, refresh: bool) -> None:
     click.echo(result.summary())
 
 
+# ----------------------------------------------------------------------------- ship
+
+
+@cli.command("ship")
+@click.argument("pr", required=False, type=click.IntRange(min=1), metavar="[PR]")
+@click.option("--dry-run", is_flag=True, help="Evaluate and print every step that would be done; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@pass_state
+def ship_command(state: CliState, pr: int | None, dry_run: bool, as_json: bool) -> None:
+    """Ship the Release PR: go/no-go at its head, merge commit, tag, GitHub Release, deployment.
+
+    Re-evaluates the Release PR (default: the open one main -> prod) at its current
+    head: NO-GO or PENDING exit 4 and change nothing. Then merges it with a merge commit
+    pinned to that head (a push in between: exit 3, nothing shipped), tags the merge
+    commit (v{date}, v{date}.2 for a second release that day), publishes the GitHub
+    Release, records a production deployment (in_progress), comments the release-start
+    announcement, posts to Slack when notify.slack_webhook_env names a set variable, and
+    appends a line to the Ops Log issue. Re-running after a failure finishes the rest
+    and repeats nothing.
+
+    \b
+    Examples:
+      opsgh ship --dry-run
+      opsgh --repo acme/shop ship 42
+    """
+    from opsgh.clock import SystemClock
+    from opsgh.ops.ship import ShipRequest, ship
+
+    repo = state.settings().repo
+    if repo is None:
+        raise UsageError("no repository to ship", "pass --repo OWNER/NAME or set GITHUB_REPOSITORY")
+    config = state.config()
+    notify = None
+    variable = config.notify.slack_webhook_env
+    if variable and state.environ.get(variable, "").strip():
+        from opsgh.github.notify import slack_notifier
+
+        notify = slack_notifier(state.environ[variable].strip(), source=f"${variable}")
+    result = ship(state.gateway(), config, ShipRequest(repo, pr, dry_run, _run_url(state.environ)), SystemClock(),
+                  notify=notify)
+    if as_json:
+        import json
+
+        click.echo(json.dumps(result.as_dict(), indent=2))
+    else:
+        click.echo("\n".join(result.lines()))
+
+
+def _run_url(environ: Mapping[str, str]) -> str | None:
+    """The Actions run this is part of, if any (linked from the deployment and the announcement)."""
+    server, repo, run_id = (environ.get(n, "").strip() for n in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY",
+                                                                  "GITHUB_RUN_ID"))
+    return f"{server}/{repo}/actions/runs/{run_id}" if server and repo and run_id else None
+
+
 # ----------------------------------------------------------------------------- config
 
 
