@@ -279,8 +279,8 @@ class CommitGraph:
         """({sha: pull number} for every commit a pull request brought, {number: pull}) for the pulls
         whose merge commit is in the graph; `pull_commits` holds the original commits of pull requests
         that may have been rebase-merged (see `rebase_suspects`)."""
-        by_merge = {pull.merge_commit_sha: pull for pull in pulls
-                    if pull.merge_commit_sha is not None and pull.merge_commit_sha in self.by_sha}
+        by_merge = {pull.merge_commit_sha: pull for pull in pulls  # an unmerged PR's sha is its test merge
+                    if pull.merged_at is not None and pull.merge_commit_sha in self.by_sha}
         owner: dict[str, int] = {}
         for sha in self.mainline:  # oldest first: an earlier merge claims shared commits
             pull = by_merge.get(sha)

@@ -231,6 +231,10 @@ class RiskReport:
         return sum(1 for flag in self.flags if flag.severity == "high")
 
 
+def _count(number: int, singular: str, plural: str | None = None) -> str:
+    return f"{number:,} {singular if number == 1 else plural or singular + 's'}"
+
+
 def _capped(items: Sequence[RiskItem]) -> tuple[tuple[RiskItem, ...], int]:
     return tuple(items[:MAX_ITEMS]), max(len(items) - MAX_ITEMS, 0)
 
@@ -266,9 +270,10 @@ def assess(files: Sequence[FileChange], *, files_complete: bool = True, hotfixes
                                                                           for name in removed_migrations]
         items, more = _capped(listed)
         where = "" if configured else " (no `gate.migrations.paths` configured: the usual places were searched)"
-        detail = f"{len(listed)} migration file(s) change{where}."
+        detail = f"{_count(len(listed), 'migration file')} change{'s' * (len(listed) == 1)}{where}."
         if unreadable:
-            detail += f" GitHub shows no diff for {len(unreadable)} of them (too large or binary): read them by hand."
+            detail += (f" GitHub shows no diff for {_count(len(unreadable), 'of them', 'of them')} (too large or "
+                       "binary): read them by hand.")
         if removed_migrations:
             detail += " Removing a migration that already ran in production breaks the migration history."
         flags.append(RiskFlag("migration", "medium" if not (unreadable or removed_migrations) else "high",
@@ -319,7 +324,8 @@ def assess(files: Sequence[FileChange], *, files_complete: bool = True, hotfixes
                                                                  f" ({c.author_name})" if c.author_name else ""),
                                         url=c.html_url or None) for c in hotfixes])
         flags.append(RiskFlag("hotfix", "high", f"Hotfixes on {production} that {staging} does not have",
-                              f"{production} has {len(hotfixes)} commit(s) that {staging} lacks: back-port them to "
+                              f"{production} has {_count(len(hotfixes), 'commit')} that {staging} lacks: back-port "
+                              f"{'it' if len(hotfixes) == 1 else 'them'} to "
                               f"{staging} (`opsgh backport`) so that staging runs what production will run.",
                               items, more))
     if not files_complete:
