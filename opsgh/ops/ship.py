@@ -275,12 +275,11 @@ def _without_checklist(body: str) -> str:
     return "\n".join(kept)
 
 
-def _cut(text: str, limit: int, link: str | None) -> str:
-    """`text` at most `limit` characters, cut at a line end, saying where the rest is."""
+def _cut(text: str, limit: int, where: str) -> str:
+    """`text` at most `limit` characters, cut at a line end, saying `where` the rest is."""
     if len(text) <= limit:
         return text
-    where = f" in the release notes: {link}" if link else " in the Release PR body"
-    note = f"\n\n… the changelog is cut here; the full list is{where}"
+    note = f"\n\n… the changelog is cut here; the full list is {where}"
     room = max(0, limit - len(note))
     cut = text.rfind("\n", 0, room)
     return text[: cut if cut > 0 else room].rstrip() + note
@@ -344,7 +343,9 @@ def message_context(config: Config, repo: str, pull: PullShipState, evaluation: 
         "deployment_state": deployment_state, "environment": ENVIRONMENT,
         "verdict": evaluation.verdict if evaluation else None,
         "green_required": list(evaluation.green_required) if evaluation else [],
-        "changelog": _cut(changelog, COMMENT_CHANGELOG_LIMIT, release_url), "run_url": run_url,
+        "changelog": _cut(changelog, COMMENT_CHANGELOG_LIMIT,
+                          f"in the release notes: {release_url}" if release_url else "in the Release PR body"),
+        "run_url": run_url,
     }
 
 
@@ -531,7 +532,10 @@ class _Run:
         try:
             made = write_once(lambda: self.port.create_tag(self.repo, tag, merge_sha), read_back)
         except ValidationFailed:  # "Reference already exists": someone made it since we looked
-            made = read_back() or TagRef(tag, "")
+            taken = read_back()
+            if taken is None:
+                raise
+            made = taken
         if made.commit_sha != merge_sha:
             raise Conflict(f"tag {tag} was created by someone else meanwhile and points at {made.commit_sha[:7]}",
                            "re-run `opsgh ship`: it picks the next free name")
@@ -545,7 +549,8 @@ class _Run:
             self.record("release", "skipped", f"{found.url} exists")
             return found
         body = render("ship_release_notes.md.j2", {
-            "changelog": _cut(changelog, RELEASE_BODY_LIMIT - 2_000, pull.url), "pr_number": pull.number,
+            "changelog": _cut(changelog, RELEASE_BODY_LIMIT - 2_000, f"in Release PR #{pull.number}: {pull.url}"),
+            "pr_number": pull.number,
             "pr_url": pull.url, "merge_sha": merge_sha, "head_sha": pull.head_sha,
             "when": when.strftime("%Y-%m-%d %H:%M %Z"), "merged_by": pull.merged_by})
         made = write_once(

@@ -465,3 +465,23 @@ def test_the_cli_exits_4_on_no_go(shop: ReleaseRepo, sandbox: Sandbox, tmp_path:
     err = capsys.readouterr().err
     assert "error: NO-GO" in err
     assert "hint: nothing was changed" in err
+
+
+def test_an_annotated_tag_made_by_hand_on_the_merge_commit_is_reused(shop: ReleaseRepo, sandbox: Sandbox) -> None:
+    pull = ready(shop)
+    head = shop.tip("main")
+    sandbox.faults.error("POST", "/repos/acme/shop/git/refs", 502, times=2)
+    with pytest.raises(AmbiguousWrite, match="ship stopped at step 'tag'"):
+        shop.ship()
+    sandbox.faults.clear()
+    prod = shop.tip("prod")
+    tag_object = shop.call("POST", "/git/tags", {"tag": TAG, "message": f"Release {TAG}", "object": prod,
+                                                 "type": "commit"}, expect=201)
+    shop.call("POST", "/git/refs", {"ref": f"refs/tags/{TAG}", "sha": tag_object["sha"]}, expect=201)
+    result = shop.ship()
+    assert next(s for s in result.steps if s.name == "tag").action == "skipped"
+    assert shop.git("rev-parse", f"refs/tags/{TAG}") == tag_object["sha"]  # left as the human made it
+    assert shop.git("rev-parse", f"refs/tags/{TAG}^{{commit}}") == prod
+    assert [r[0] for r in shop.snapshot()["releases"]] == [TAG]
+    assert pull["number"] == result.pr_number
+    assert result.head_sha == head

@@ -164,3 +164,20 @@ def test_rendered_texts_match_the_golden_files(template: str, golden: str, marke
     assert "<script>" not in text  # people's text cannot open HTML (or spoof a marker)
     if marker:
         assert text.startswith(marker.format(sha=MERGE) + "\n")
+
+
+def test_a_changelog_too_long_for_a_comment_is_cut_and_says_where_the_rest_is() -> None:
+    lines = [f"- Change number {i} with a reasonably long description of what it does (#{i})" for i in range(2000)]
+    config = load_config("release: {timezone: America/New_York}\n")
+    pull = pull_state(state="MERGED", merged_at="2027-01-15T15:04:05Z", merged_by="alice", merge_commit_sha=MERGE)
+    context = message_context(config, "acme/shop", pull, None, tag="v2027-01-15",
+                              release_url="https://github.com/acme/shop/releases/tag/v2027-01-15", deployment_id=17,
+                              deployment_state="in_progress", changelog="\n".join(lines),
+                              when=datetime(2027, 1, 15, tzinfo=ZoneInfo("UTC")), run_url=None)
+    text = render("ship_announcement.md.j2", {**context, "marker": ANNOUNCEMENT_MARKER.format(sha=MERGE)})
+    assert len(text) <= 65_536
+    assert "- Change number 0 " in text
+    assert "- Change number 1999 " not in text
+    assert ("the changelog is cut here; the full list is in the release notes: "
+            "https://github.com/acme/shop/releases/tag/v2027-01-15") in text
+    assert "| Go/no-go | merged before this run: not re-evaluated |" in text
