@@ -485,3 +485,14 @@ def test_an_annotated_tag_made_by_hand_on_the_merge_commit_is_reused(shop: Relea
     assert [r[0] for r in shop.snapshot()["releases"]] == [TAG]
     assert pull["number"] == result.pr_number
     assert result.head_sha == head
+
+
+def test_the_gateway_does_not_shadow_a_ship_method() -> None:
+    # GitHubGateway inherits ShipGatewayMixin: a method of the same name defined on the gateway itself would
+    # silently replace ship's (with another signature) for every caller.
+    from opsgh.github.gateway import GitHubGateway
+    from opsgh.github.gateway_ship import ShipGatewayMixin
+
+    ship_methods = {name for name, value in vars(ShipGatewayMixin).items() if callable(value)}
+    assert ship_methods
+    assert not ship_methods & set(vars(GitHubGateway))
