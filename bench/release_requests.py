@@ -11,7 +11,9 @@ merged pull requests since the last release:
   + ceil(P/100)   merged PRs into main (title, author, labels, merge sha): 100 a page is the API's maximum,
                   in REST (pulls or search) and GraphQL alike; one `commits/{sha}/pulls` per commit is N
   + 1             the repository's template overrides (.github/opsgh/templates, one listing)
-  + 2 to open     POST /pulls, then POST /issues/{n}/labels (a PR cannot be created with labels)
+  + 2 to open     POST /pulls, then POST /issues/{n}/labels (a PR cannot be created with labels; GitHub
+                  creates a missing label there, bare). opsgh spends one more, POST /labels, to create the label
+                  with a colour and a description when the PR lacks it (once per release)
   + 1 to update   PATCH /pulls/{n}
   = 2 when nothing moved: one compare page (both tips, the merge base, the counts) and the PR (its marker
                   records what the body was rendered from); trusting the PR's own head sha instead of a

@@ -38,6 +38,9 @@ def demo_steps(seed: SeedInfo) -> list[DemoStep]:
                  ("--repo", repo, "config", "show")),
         DemoStep("A read-only collaborator is told what is missing", ("--repo", repo, "doctor"),
                  expect_exit=1, user="carol"),
+        DemoStep("Preview the release PR main -> prod (changes nothing)", ("--repo", repo, "release", "--dry-run")),
+        DemoStep("Open the release PR: changelog, risk flags, pre-deployment checklist", ("--repo", repo, "release")),
+        DemoStep("Run it again: nothing moved, so nothing changes and no duplicate", ("--repo", repo, "release")),
     ]
 
 

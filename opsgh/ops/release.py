@@ -22,8 +22,8 @@ order, and why each is needed (bench/release_requests.py measures them):
    (rare: its merge commit follows unexplained commits GitHub stamped in the same second);
 6. `GET /contents/.github/opsgh/templates` (the repository's template overrides; 404 when none), plus
    one raw read per override;
-7. `POST /pulls` or `PATCH /pulls/{n}` (only when the title or body changed), and
-   `POST /issues/{n}/labels` only for missing labels (GitHub creates a missing label there).
+7. `POST /pulls` or `PATCH /pulls/{n}` (only when the title or body changed), and, only for labels the
+   PR lacks (once per release), `POST /labels` (422 "already exists" is fine) and `POST /issues/{n}/labels`.
 
 Never a duplicate: a create that fails ambiguously (5xx, lost answer) is read back by head/base before
 anything else, and GitHub's 422 "A pull request already exists" (a concurrent run) is read back too.
@@ -66,6 +66,8 @@ MARKER = "<!-- opsgh:release"
 COMPARE_FILE_CAP = 300
 MAX_FILE_SPLITS = 40  # extra one-page compares spent to get past the 300-file cap
 BODY_TEMPLATE = "release_body.md.j2"
+LABEL_COLOR = "0e8a16"
+LABEL_DESCRIPTION = "The release pull request (opsgh)"
 
 Action = Literal["created", "updated", "unchanged", "nothing-to-release"]
 
@@ -140,7 +142,7 @@ class ReleaseResult:
         cut = "; body cut to GitHub's limit" if self.body_cut else ""
         would = "would " if self.dry_run else ""
         if self.action == "created":
-            verb = "open the release PR" if self.dry_run else f"opened release PR #{self.number}"
+            verb = "would open the release PR" if self.dry_run else f"opened release PR #{self.number}"
         elif self.action == "updated":
             what = "labels" if not self.rendered else "title/body" if not self.labels_added else "title/body, labels"
             verb = f"{would}update release PR #{self.number} ({what})"
@@ -442,10 +444,8 @@ def _unchanged(existing: PullInfo, first: ComparePage, inputs: str) -> bool:
 
 
 def _add_labels(port: GitHubPort, repo: str, number: int, labels: Sequence[str]) -> None:
-    """Add labels; GitHub creates missing ones, but where it refuses (422), create them first."""
-    try:
-        port.add_labels(repo, number, labels)
-    except ValidationFailed:
-        for label in labels:
-            port.create_label(repo, label, "0e8a16", "The release pull request (opsgh)")
-        port.add_labels(repo, number, labels)
+    """Create each label if it is missing (with a colour and a description: GitHub would create it bare
+    when adding it), then add them. Only runs when the PR lacks a label: once per release."""
+    for label in labels:
+        port.create_label(repo, label, LABEL_COLOR, LABEL_DESCRIPTION)
+    port.add_labels(repo, number, labels)

@@ -45,10 +45,6 @@ class Shop:
             "app/cart.py": "def total(items):\n    return sum(i.price for i in items)\n",
         }, "Initial commit", author="alice")
         sandbox.create_branch(owner, name, "prod", "main")
-        # Sandbox gap: a label that POST /issues/{n}/labels creates has `description: null`, which GitHub's
-        # OpenAPI description of pull-request-simple does not allow; a label with a description avoids it.
-        self.call("POST", "/labels", {"name": "release", "color": "0e8a16", "description": "Release PR"},
-                  expect=201)
         self.config: Config = load_config(config)
         self._gateways: list[GitHubGateway] = []
 

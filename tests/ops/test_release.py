@@ -161,8 +161,7 @@ def test_dry_run_changes_nothing_and_prints_what_it_would_do(sandbox: Sandbox, s
     out = capsys.readouterr().out
     assert re.match(r"title: Release \d{4}-\d\d-\d\d\nbody:\n<!-- opsgh:release v1 ", out)  # the real clock
     assert "### Pre-deployment checklist" in out
-    assert "would open the release PR (main -> prod)" not in out
-    assert "open the release PR (main -> prod): 3 commits, 2 pull requests, 1 direct push" in out
+    assert "would open the release PR (main -> prod): 3 commits, 2 pull requests, 1 direct push" in out
     assert _writes(sandbox) == []
     assert shop.release_pulls() == []
 
@@ -354,11 +353,11 @@ def test_5000_commits_and_1000_prs_give_a_correctly_cut_body(sandbox: Sandbox, s
     listed = body.count(" (@alice)") + body.count(" (@bob)")
     assert 400 < listed < 1000
     # requests: 21 compare pages (250 commits each), the open-PR look-up, 10 pages of closed PRs,
-    # the template directory, the create and the labels
+    # the template directory, the create, the label (created, it was missing) and adding it
     gets = [entry.route for entry in gateway.ledger if entry.method == "GET"]  # /repos/o/r/... or /repositories/n/...
     assert sum(route.endswith("/compare/{basehead}") for route in gets) == 21
     assert sum(route.endswith("/pulls") for route in gets) == 1 + 10
-    assert len(gateway.ledger) == 21 + 11 + 1 + 2
+    assert len(gateway.ledger) == 21 + 11 + 1 + 3
     again = shop.gateway()
     assert shop.release(again).action == "unchanged"
     assert len(again.ledger) == 2
