@@ -356,7 +356,7 @@ def release(port: GitHubPort, repo: str, config: Config, clock: Clock, *, dry_ru
         if unchanged:
             missing = _missing_labels(config, existing)
             if missing and not dry_run:
-                port.add_labels(repo, existing.number, missing)
+                _add_labels(port, repo, existing.number, missing)
             return ReleaseResult(repo, "updated" if missing else "unchanged", dry_run, existing.number,
                                  existing.html_url, existing.title, existing.body, staging, production,
                                  commits=first.ahead_by, labels_added=missing, rendered=False,

@@ -362,3 +362,17 @@ def test_5000_commits_and_1000_prs_give_a_correctly_cut_body(sandbox: Sandbox, s
     assert shop.release(again).action == "unchanged"
     assert len(again.ledger) == 2
     assert time.monotonic() - started < 60, f"seeding took {seeded:.1f} s"
+
+
+def test_a_removed_label_comes_back_without_a_rerender(sandbox: Sandbox, shop: Shop) -> None:
+    _three_features(shop)
+    first = shop.release()
+    shop.call("DELETE", f"/issues/{first.number}/labels/release")
+    gateway = shop.gateway()
+    result = shop.release(gateway)
+    assert result.action == "updated"
+    assert result.labels_added == ("release",)
+    assert not result.rendered
+    assert [label["name"] for label in shop.release_pulls()[0]["labels"]] == ["release"]
+    assert len(gateway.ledger) == 2 + 2  # compare, the PR; the label (it exists: 422), adding it
+    assert result.summary().startswith(f"update release PR #{first.number} (labels) (main -> prod)")

@@ -97,6 +97,16 @@ def test_golden_cut_body() -> None:
     assert len(longer) > 3000 - 200  # the cut kept as much as it could
 
 
+def test_a_body_too_long_even_without_a_changelog_is_cut_at_a_line() -> None:
+    changelog, risks = _full_release()
+    body, listed = compose_body(Renderer(), _context(risks), changelog, FINGERPRINT, limit=1200)
+    assert len(body) <= 1200
+    assert listed.entry_count == 0
+    assert Fingerprint.parse(body) == FINGERPRINT  # the marker is never cut
+    assert body.endswith(f"[See the full comparison]({COMPARE}).\n")
+    assert "\n\n> [!NOTE]\n> Cut to fit GitHub's limit of 1,200 characters." in body
+
+
 def test_people_text_cannot_spoof_the_marker_or_make_tasks() -> None:
     changelog, risks = _full_release()
     body, _ = compose_body(Renderer(), _context(risks), changelog, FINGERPRINT)
