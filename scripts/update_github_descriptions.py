@@ -10,6 +10,11 @@ Outputs (committed):
     every component they reference (transitively) and the top-level fields; nothing else.
   - tests/contract/data/graphql-schema.json.gz       the introspection result, gzipped, unchanged.
   - tests/contract/data/VERSIONS                     package versions, tarball and original-file sha256.
+  - opsgh/sandbox/data/github-request-schemas.json   shipped with the package: for every operation above,
+    only what the sandbox needs at runtime to refuse request bodies GitHub refuses (the request body
+    schema, whether a body is required, the documentation URL) and the component schemas they
+    reference, without annotations (descriptions, titles, examples, defaults). Built from the trimmed
+    description by `request_schemas()`, so tests can check the two agree without the network.
 
 What the trim drops, and why: operations not listed, `x-webhooks` (webhook payloads are validated with
 @octokit/webhooks-schemas, not here), and `examples`/`example` on media types plus
@@ -49,6 +54,7 @@ DATA_DIR = CONTRACT_DIR / "data"
 TRIMMED_SPEC = DATA_DIR / "api.github.com.trimmed.json"
 GRAPHQL_SCHEMA = DATA_DIR / "graphql-schema.json.gz"
 VERSIONS_FILE = DATA_DIR / "VERSIONS"
+REQUEST_SCHEMAS = REPO_ROOT / "opsgh" / "sandbox" / "data" / "github-request-schemas.json"
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 # Top-level fields kept as they are (`paths` and `components` are rebuilt, `x-webhooks` dropped).
@@ -211,6 +217,71 @@ def trim_openapi(spec: dict[str, Any], operations: list[tuple[str, str]]) -> dic
     return trimmed
 
 
+# Schema keywords that only annotate (validation ignores them); dropped from the shipped request schemas.
+ANNOTATIONS = frozenset({"description", "title", "example", "examples", "externalDocs", "deprecated", "default",
+                         "readOnly", "writeOnly", "discriminator", "xml"})
+_COMPONENT_SCHEMA = "#/components/schemas/"
+
+
+def _schema_without_annotations(schema: Any) -> Any:
+    """A schema without annotation keywords; property *names* (e.g. a property called "description") stay."""
+    if isinstance(schema, list):
+        return [_schema_without_annotations(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    kept: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in ANNOTATIONS or key.startswith("x-"):
+            continue
+        if key in ("properties", "patternProperties"):
+            kept[key] = {name: _schema_without_annotations(sub) for name, sub in value.items()}
+        elif key in ("items", "additionalProperties", "not", "anyOf", "oneOf", "allOf"):
+            kept[key] = _schema_without_annotations(value)
+        else:
+            kept[key] = copy.deepcopy(value)
+    return kept
+
+
+def request_schemas(trimmed: dict[str, Any], source: str) -> dict[str, Any]:
+    """What the sandbox validates requests with: per operation its JSON request body and docs URL."""
+    components = trimmed.get("components", {})
+
+    def resolved(node: dict[str, Any]) -> dict[str, Any]:
+        while "$ref" in node:
+            section, name = _resolve_pointer(trimmed, node["$ref"])
+            node = components[section][name]
+        return node
+
+    operations: dict[str, Any] = {}
+    for path, item in trimmed["paths"].items():
+        for method, operation in item.items():
+            if method not in HTTP_METHODS:
+                continue
+            entry: dict[str, Any] = {"documentation_url": operation.get("externalDocs", {}).get("url")}
+            if "requestBody" in operation:
+                body = resolved(operation["requestBody"])
+                media = body.get("content", {}).get("application/json")
+                if media is not None and "schema" in media:
+                    entry["body"] = {"required": bool(body.get("required", False)),
+                                     "schema": _schema_without_annotations(media["schema"])}
+            operations[f"{method.upper()} {path}"] = entry
+    schemas: dict[str, Any] = {}
+    pending = {ref for ref in _refs_in(operations) if ref.startswith(_COMPONENT_SCHEMA)}
+    while pending:
+        ref = pending.pop()
+        name = ref[len(_COMPONENT_SCHEMA):]
+        if name in schemas:
+            continue
+        section, _ = _resolve_pointer(trimmed, ref)
+        schemas[name] = _schema_without_annotations(components[section][name])
+        pending |= {r for r in _refs_in(schemas[name]) if r.startswith(_COMPONENT_SCHEMA)} - {
+            _COMPONENT_SCHEMA + known for known in schemas}
+    other = {ref for ref in _refs_in(operations) | _refs_in(schemas) if not ref.startswith(_COMPONENT_SCHEMA)}
+    if other:
+        raise TrimError(f"request schemas reference non-schema components: {sorted(other)}")
+    return {"source": source, "operations": operations, "components": {"schemas": schemas}}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--openapi-version", default=OPENAPI_VERSION)
@@ -254,7 +325,13 @@ def main(argv: list[str] | None = None) -> int:
         f"  {GRAPHQL_MEMBER} sha256={sha256_bytes(graphql_bytes)}\n",
         encoding="utf-8",
     )
-    for path in (TRIMMED_SPEC, GRAPHQL_SCHEMA, VERSIONS_FILE):
+    source = (f"{OPENAPI_PACKAGE}@{args.openapi_version} {OPENAPI_MEMBER} sha256={sha256_bytes(openapi_bytes)}, "
+              "trimmed by scripts/update_github_descriptions.py; do not edit by hand")
+    REQUEST_SCHEMAS.parent.mkdir(parents=True, exist_ok=True)
+    REQUEST_SCHEMAS.write_text(
+        json.dumps(request_schemas(trimmed, source), sort_keys=True, indent=0, ensure_ascii=False) + "\n",
+        encoding="utf-8")
+    for path in (TRIMMED_SPEC, GRAPHQL_SCHEMA, VERSIONS_FILE, REQUEST_SCHEMAS):
         print(f"{path.relative_to(REPO_ROOT)}: {path.stat().st_size} bytes")
     return 0
 

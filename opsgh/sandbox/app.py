@@ -28,6 +28,7 @@ from opsgh.sandbox.faults import RATE_LIMIT_DOCS, SECONDARY_MESSAGE, FaultRule, 
 from opsgh.sandbox.gitstore import GitRepo, GitStore, RefConflict, Signature
 from opsgh.sandbox.log import LogEntry, RequestLog
 from opsgh.sandbox.routing import ApiError, Auth, Request, Response, Route, Router
+from opsgh.sandbox.shapes import check_request, unread_refusal
 from opsgh.sandbox.state import RepoState, SandboxState, User
 
 logger = logging.getLogger(__name__)
@@ -279,8 +280,12 @@ class SandboxApp:
         assert request.route is not None
         with self.lock:
             try:
+                check_request(request)  # GitHub's refusal of the body, raised when the handler reads it
                 result = request.route.handler(request)
                 response = result if isinstance(result, Response) else Response(200, result)
+                unread = unread_refusal(request) if response.status < 400 else None
+                if unread is not None:
+                    self.errors.append(unread)
             except ApiError as error:
                 return error.response()
             except RefConflict as conflict:

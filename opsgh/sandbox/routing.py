@@ -240,6 +240,10 @@ class Request:
     params: dict[str, str] = field(default_factory=dict)
     route: Route | None = None
     rate_key: str = ""  # whose rate-limit buckets this request counts against
+    # GitHub's refusal of the body (opsgh.sandbox.shapes), raised when the handler reads the body: GitHub
+    # checks permissions before it reads the body.
+    body_refusal: ApiError | None = None
+    body_refusal_raised: bool = False
     _json: Any = field(default=None, repr=False)
     _json_parsed: bool = field(default=False, repr=False)
 
@@ -258,7 +262,11 @@ class Request:
         return self.auth.kind
 
     def json(self) -> Any:
-        """The JSON body (None when empty); 400 "Problems parsing JSON" like GitHub."""
+        """The JSON body (None when empty); 400 "Problems parsing JSON" like GitHub; 422 when GitHub
+        refuses its shape (see opsgh.sandbox.shapes)."""
+        if self.body_refusal is not None:
+            self.body_refusal_raised = True
+            raise self.body_refusal
         if not self._json_parsed:
             self._json_parsed = True
             if self.body.strip():

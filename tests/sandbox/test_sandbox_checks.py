@@ -145,7 +145,9 @@ def test_check_run_output_limits(sandbox: Sandbox, shop: Shop, sandbox_contract:
     sandbox_contract.expect("request body $.status", operation="PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}")
     incomplete = shop.app.patch(f"/repos/acme/shop/check-runs/{run['id']}", json={"status": "completed"})
     assert incomplete.status_code == 422  # completed needs a conclusion
-    assert incomplete.json()["message"] == 'Invalid request.\n\n"conclusion" wasn\'t supplied.'
+    assert incomplete.json()["message"] == ('Invalid request.\n\nNo subschema in "anyOf" matched.\n'
+                                            '"conclusion" wasn\'t supplied.\n'
+                                            'completed is not a member of ["queued", "in_progress"].')
     unknown = shop.app.post("/repos/acme/shop/check-runs", json={"name": "x", "head_sha": "0" * 40})
     assert unknown.json()["message"] == f"No commit found for SHA: {'0' * 40}"
 

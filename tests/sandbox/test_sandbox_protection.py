@@ -211,13 +211,13 @@ def test_put_refusals_carry_githubs_messages(sandbox: Sandbox, shop: Shop, sandb
     sandbox_contract.expect("request body", operation=operation)  # the refused requests lack keys
     missing = _put(shop, {"enforce_admins": True})
     assert missing.status_code == 422
-    assert missing.json()["message"] == ('Invalid request.\n\n"required_status_checks", '
-                                         '"required_pull_request_reviews", "restrictions" weren\'t supplied.')
+    assert missing.json()["message"] == ('Invalid request.\n\n"required_pull_request_reviews", '
+                                         '"required_status_checks", "restrictions" weren\'t supplied.')
     assert _put(shop, {k: v for k, v in NULLS.items() if k != "enforce_admins"}).json()["message"] == (
         'Invalid request.\n\n"enforce_admins" wasn\'t supplied.')
     too_many = _put(shop, {**NULLS, "required_pull_request_reviews": {"required_approving_review_count": 7}})
     assert too_many.status_code == 422
-    assert "7 is greater than the maximum of 6." in too_many.json()["message"]
+    assert "7 must be less than or equal to 6." in too_many.json()["message"]
     both = _put(shop, {**NULLS, "required_status_checks": {"strict": True, "contexts": ["a"],
                                                            "checks": [{"context": "a"}]}})
     assert both.status_code == 422

@@ -231,11 +231,9 @@ def parse_reviews(value: Mapping[str, Any], *, org: bool, current: dict[str, Any
         if isinstance(count, bool) or not isinstance(count, int):
             raise _type_problem("required_approving_review_count", count, "integer")
         if count > MAX_APPROVING_REVIEWS:
-            raise SchemaProblem(f"For 'properties/required_approving_review_count', {count} is greater than the "
-                                f"maximum of {MAX_APPROVING_REVIEWS}.")
+            raise SchemaProblem(f"{count} must be less than or equal to {MAX_APPROVING_REVIEWS}.")
         if count < 0:
-            raise SchemaProblem(f"For 'properties/required_approving_review_count', {count} is less than the "
-                                "minimum of 0.")
+            raise SchemaProblem(f"{count} must be greater than or equal to 0.")
         base["required_approving_review_count"] = count
     if "dismissal_restrictions" in value:
         lists = _actor_lists(org, value["dismissal_restrictions"], "dismissal_restrictions")
