@@ -110,7 +110,9 @@ def test_a_body_too_long_even_without_a_changelog_is_cut_at_a_line() -> None:
 def test_people_text_cannot_spoof_the_marker_or_make_tasks() -> None:
     changelog, risks = _full_release()
     body, _ = compose_body(Renderer(), _context(risks), changelog, FINGERPRINT)
-    assert body.count("<!--") == 1  # only opsgh's own marker
+    # only opsgh's own comments: its marker and the changelog bounds `opsgh ship` reads
+    assert body.count("<!--") == 3
+    assert body.count("<!-- opsgh:changelog:start -->") == body.count("<!-- opsgh:changelog:end -->") == 1
     assert "&lt;script&gt;" in body
     assert "- \\[x\\] looks like a task" not in body
     assert [item.text for item in task_items(body) if "looks like a task" in item.text] == []
