@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from opsgh.sandbox import Sandbox, SeedInfo
+    from opsgh.sandbox.seed import Team
 
 Echo = Callable[[str], None]
 RunCli = Callable[[list[str], dict[str, str]], int]
@@ -23,10 +24,34 @@ RunCli = Callable[[list[str], dict[str, str]], int]
 
 @dataclass(frozen=True)
 class DemoStep:
+    """An opsgh command (`argv`), or something the team does meanwhile (`event`, e.g. CI reporting)."""
+
     title: str
-    argv: tuple[str, ...]
+    argv: tuple[str, ...] = ()
     expect_exit: int = 0
     user: str = "alice"
+    event: Callable[[Team], str] | None = None
+
+
+def _new_feature(team: Team) -> str:
+    number = team.merged_pull("feature/wishlist", {
+        "app/wishlist.py": "def add(user, product):\n    user.wishlist.append(product)\n",
+    }, "feat: add a wishlist", author="bob", labels=("enhancement",))
+    return f"bob merged PR #{team.merged[-1][0]} \"feat: add a wishlist\" into main ({number[:7]})"
+
+
+def _ci_and_approval(team: Team) -> str:
+    tip = team.branch_tip("main")
+    team.report_ci(tip)
+    pull = team.release_pull()
+    team.approve(pull, "bob")
+    return f"CI reported `ci` success on main ({tip[:7]}); bob approved release PR #{pull}"
+
+
+def _show_announcement(team: Team) -> str:
+    pull = team.merged_release_pull()
+    comment = team.last_comment(pull)
+    return f"opsgh's comment on release PR #{pull}:\n" + "\n".join(f"  | {line}" for line in comment.splitlines())
 
 
 def demo_steps(seed: SeedInfo) -> list[DemoStep]:
@@ -41,6 +66,16 @@ def demo_steps(seed: SeedInfo) -> list[DemoStep]:
         DemoStep("Preview the release PR main -> prod (changes nothing)", ("--repo", repo, "release", "--dry-run")),
         DemoStep("Open the release PR: changelog, risk flags, pre-deployment checklist", ("--repo", repo, "release")),
         DemoStep("Run it again: nothing moved, so nothing changes and no duplicate", ("--repo", repo, "release")),
+        DemoStep("Meanwhile another feature lands on main", event=_new_feature),
+        DemoStep("Refresh the release PR: the same PR is updated in place", ("--repo", repo, "release")),
+        DemoStep("Not yet: prod requires a green `ci` check and an approval", ("--repo", repo, "ship"),
+                 expect_exit=4),
+        DemoStep("CI goes green and a reviewer approves", event=_ci_and_approval),
+        DemoStep("Ship: go/no-go at the head SHA, merge commit, tag, GitHub Release, deployment, announcement",
+                 ("--repo", repo, "ship")),
+        DemoStep("What opsgh told the team", event=_show_announcement),
+        DemoStep("Ship again: everything is done already, nothing is duplicated", ("--repo", repo, "ship")),
+        DemoStep("Nothing left to release", ("--repo", repo, "release")),
     ]
 
 
@@ -85,8 +120,15 @@ def run_demo(run_cli: RunCli, echo: Echo, *, latency_ms: float = 0, keep: bool =
 
 def _walk(steps: Sequence[DemoStep], seed: SeedInfo, sandbox: Sandbox, run_cli: RunCli, echo: Echo,
           workdir: str) -> list[str]:
+    from opsgh.sandbox.seed import team
+
     failures = []
+    people = team(sandbox, seed)
     for number, step in enumerate(steps, start=1):
+        if step.event is not None:
+            echo(f"\n== {number}. {step.title}")
+            echo(step.event(people))
+            continue
         environ = {
             "GITHUB_TOKEN": seed.tokens[step.user],
             "GITHUB_API_URL": sandbox.url,

@@ -140,12 +140,12 @@ class ReleaseResult:
                   f"{'s' * (self.pulls != 1)}, {self.direct_pushes:,} direct push{'es' * (self.direct_pushes != 1)}")
         flags = f"; risk flags: {', '.join(self.risk_flags)}" if self.risk_flags else ""
         cut = "; body cut to GitHub's limit" if self.body_cut else ""
-        would = "would " if self.dry_run else ""
         if self.action == "created":
             verb = "would open the release PR" if self.dry_run else f"opened release PR #{self.number}"
         elif self.action == "updated":
             what = "labels" if not self.rendered else "title/body" if not self.labels_added else "title/body, labels"
-            verb = f"{would}update release PR #{self.number} ({what})"
+            verb = (f"would update release PR #{self.number} ({what})" if self.dry_run
+                    else f"updated release PR #{self.number} ({what})")
         else:
             verb = f"release PR #{self.number} is up to date"
         line = f"{verb} ({branches}): {counts}{flags}{cut}" if self.rendered else f"{verb} ({branches})"

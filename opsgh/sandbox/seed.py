@@ -29,6 +29,7 @@ class SeedInfo:
     release_sha: str = ""  # prod's tip: the last release
     staging_sha: str = ""  # main's tip
     merged_pulls: tuple[tuple[int, str], ...] = ()  # (number, title) of the feature PRs, oldest first
+    ci_token: str = ""  # installation token of the `acme-ci` App that reports the `ci` check run
 
     @property
     def full_name(self) -> str:
@@ -59,7 +60,7 @@ def seed_demo(sandbox: Sandbox, owner: str = "acme", repo: str = "webshop") -> S
         "app/cart.py": "def total(items):\n    return sum(item.price for item in items)\n",
         ".github/opsgh.yml": DEMO_CONFIG,
     }, "Initial commit", author=sandbox.signature("alice", at=start))
-    shop = _Shop(sandbox, owner, repo, tokens, ci_token)
+    shop = Team(sandbox, owner, repo, tokens, ci_token)
     release_sha = shop.merged_pull("feature/checkout", {
         "app/checkout.py": "def checkout(cart):\n    return {'total': cart.total()}\n",
     }, "feat: add checkout", author="bob", labels=("enhancement",))
@@ -79,7 +80,7 @@ def seed_demo(sandbox: Sandbox, owner: str = "acme", repo: str = "webshop") -> S
     sandbox.protect(owner, repo, "main", required_status_checks={"strict": False, "contexts": ["ci"]})
     actions_token = sandbox.add_user("github-actions[bot]", kind="actions", repositories=(full_name,))
     return SeedInfo(owner, repo, sandbox.url, sandbox.graphql_url, sandbox.git_url(owner, repo), tokens,
-                    actions_token, release_sha, staging_sha, tuple(shop.merged))
+                    actions_token, release_sha, staging_sha, tuple(shop.merged), ci_token)
 
 
 DEMO_CONFIG = """\
@@ -94,7 +95,12 @@ gate:
 """
 
 
-class _Shop:
+def team(sandbox: Sandbox, seed: SeedInfo) -> Team:
+    """The seeded team, to act between opsgh commands (the demo, tests): CI, reviews, new features."""
+    return Team(sandbox, seed.owner, seed.repo, seed.tokens, seed.ci_token)
+
+
+class Team:
     """Lands features through the REST API, as people and CI would."""
 
     def __init__(self, sandbox: Sandbox, owner: str, repo: str, tokens: dict[str, str], ci_token: str) -> None:
@@ -103,7 +109,7 @@ class _Shop:
         self.api = f"/repos/{owner}/{repo}"
         self.merged: list[tuple[int, str]] = []
 
-    def _call(self, token: str, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _call(self, token: str, method: str, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
         answer = httpx.request(method, self.sandbox.url + path, json=body, timeout=30,
                                headers={"Authorization": f"Bearer {token}",
                                         "Accept": "application/vnd.github+json"})
@@ -124,9 +130,8 @@ class _Shop:
         number = pull["number"]
         if labels:
             self._call(self.tokens[author], "POST", f"{self.api}/issues/{number}/labels", {"labels": list(labels)})
-        self._call(self.ci_token, "POST", f"{self.api}/check-runs",
-                   {"name": "ci", "head_sha": head, "status": "completed", "conclusion": "success"})
-        self._call(self.tokens[reviewer], "POST", f"{self.api}/pulls/{number}/reviews", {"event": "APPROVE"})
+        self.report_ci(head)
+        self.approve(number, reviewer)
         merged = self._call(self.tokens["alice"], "PUT", f"{self.api}/pulls/{number}/merge",
                             {"merge_method": "squash", "sha": head, "commit_title": f"{title} (#{number})"})
         # The "Delete branch" button after the merge, as most teams do.
@@ -136,3 +141,32 @@ class _Shop:
             raise RuntimeError(f"seeding: deleting {branch} answered {answer.status_code}: {answer.text[:200]}")
         self.merged.append((number, title))
         return str(merged["sha"])
+
+    def report_ci(self, sha: str, conclusion: str = "success") -> None:
+        """The CI App reports the `ci` check run on `sha`."""
+        self._call(self.ci_token, "POST", f"{self.api}/check-runs",
+                   {"name": "ci", "head_sha": sha, "status": "completed", "conclusion": conclusion})
+
+    def approve(self, number: int, reviewer: str) -> None:
+        self._call(self.tokens[reviewer], "POST", f"{self.api}/pulls/{number}/reviews", {"event": "APPROVE"})
+
+    def branch_tip(self, branch: str) -> str:
+        return str(self._call(self.tokens["alice"], "GET", f"{self.api}/branches/{branch}", None)["commit"]["sha"])
+
+    def release_pull(self) -> int:
+        """The open release PR main -> prod."""
+        answer = httpx.get(f"{self.sandbox.url}{self.api}/pulls", timeout=30,
+                           params={"head": f"{self.owner}:main", "base": "prod", "state": "open"},
+                           headers={"Authorization": f"Bearer {self.tokens['alice']}"})
+        return int(answer.json()[0]["number"])
+
+    def merged_release_pull(self) -> int:
+        answer = httpx.get(f"{self.sandbox.url}{self.api}/pulls", timeout=30,
+                           params={"base": "prod", "state": "closed"},
+                           headers={"Authorization": f"Bearer {self.tokens['alice']}"})
+        return int(next(p for p in answer.json() if p["merged_at"])["number"])
+
+    def last_comment(self, number: int) -> str:
+        answer = httpx.get(f"{self.sandbox.url}{self.api}/issues/{number}/comments", timeout=30,
+                           headers={"Authorization": f"Bearer {self.tokens['alice']}"})
+        return str(answer.json()[-1]["body"])

@@ -375,4 +375,4 @@ def test_a_removed_label_comes_back_without_a_rerender(sandbox: Sandbox, shop: S
     assert not result.rendered
     assert [label["name"] for label in shop.release_pulls()[0]["labels"]] == ["release"]
     assert len(gateway.ledger) == 2 + 2  # compare, the PR; the label (it exists: 422), adding it
-    assert result.summary().startswith(f"update release PR #{first.number} (labels) (main -> prod)")
+    assert result.summary().startswith(f"updated release PR #{first.number} (labels) (main -> prod)")
