@@ -46,3 +46,12 @@ def test_serve_blocks_until_stopped_and_keeps_state(tmp_path: Path) -> None:
         token = seen[0].tokens["bob"]
         assert client(again, token).get("/repos/acme/webshop/branches/main").json()["commit"]["sha"] == \
             seen[0].staging_sha
+
+
+def test_a_label_without_description_is_null_in_the_pull_list_as_on_github(sandbox: Sandbox) -> None:
+    info = seed_demo(sandbox)
+    alice = client(sandbox, info.tokens["alice"])
+    r = alice.post("/repos/acme/webshop/issues/1/labels", json={"labels": ["no-description-label"]})
+    assert r.status_code == 200
+    pulls = alice.get("/repos/acme/webshop/pulls", params={"state": "all"}).json()
+    assert any(label["description"] is None for p in pulls for label in p["labels"])
