@@ -215,18 +215,6 @@ def seed_history(sandbox: Sandbox, owner: str, name: str, *, pulls: int, commits
 
 
 def fast_pull_lists(monkeypatch: Any) -> None:
-    """Sandbox gap (performance): rendering a pull request in a list rebuilds the view of every pull
-    request of the repository three times (labels, assignees, comments), so a page of 100 out of 1,000
-    takes seconds. This reads the same issue-side record directly; the JSON is identical."""
-    from opsgh.sandbox import render_pulls
-    from opsgh.sandbox.routes import issues
-
-    def issue_side(request: Any, repo: Any, number: int) -> tuple[list[Any], list[str], int]:
-        record = repo.items(issues.ISSUES).get(number)
-        if record is None or not record.is_pull:
-            return [], [], issues.comment_count(repo, number)
-        by_id = issues.label_by_id(request, repo)
-        return ([by_id[i] for i in record.label_ids if i in by_id], list(record.assignees),
-                issues.comment_count(repo, number))
-
-    monkeypatch.setattr(render_pulls, "issue_side", issue_side)
+    """Kept for callers: the sandbox's pull request lists are no longer quadratic (see
+    `opsgh.sandbox.routes.issues._issue_record`), so there is nothing to patch."""
+    del monkeypatch

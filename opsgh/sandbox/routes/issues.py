@@ -298,18 +298,26 @@ def get_issue_or_404(request: Request, repo: RepoState) -> IssueView:
     return view
 
 
+def _issue_record(request: Request, repo: RepoState, number: int) -> Issue | None:
+    """The issue-side record of `number`, read directly. A pull request without one has no labels or
+    assignees yet. (Going through `find_issue` rebuilt every pull request's view, which made each
+    page of a pull request list quadratic in the number of pull requests.)"""
+    del request
+    return repo.items(ISSUES).get(number)
+
+
 def issue_labels(request: Request, repo: RepoState, number: int) -> list[Label]:
     """The labels on issue or pull request `number` (for routes/pulls.py and GraphQL too)."""
-    view = find_issue(request, repo, number)
-    if view is None:
+    record = _issue_record(request, repo, number)
+    if record is None:
         return []
     by_id = label_by_id(request, repo)
-    return [by_id[i] for i in view.record.label_ids if i in by_id]
+    return [by_id[i] for i in record.label_ids if i in by_id]
 
 
 def issue_assignees(request: Request, repo: RepoState, number: int) -> list[str]:
-    view = find_issue(request, repo, number)
-    return list(view.record.assignees) if view is not None else []
+    record = _issue_record(request, repo, number)
+    return list(record.assignees) if record is not None else []
 
 
 def comment_count(repo: RepoState, number: int) -> int:
