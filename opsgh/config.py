@@ -136,6 +136,10 @@ WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun"
 PERMISSION_LEVELS: tuple[PermissionLevel, ...] = ("read", "triage", "write", "maintain", "admin")
 # Placeholders the release title and tag templates may use.
 TEMPLATE_FIELDS = ("date", "sha")
+# A semver tag template has {version} and nothing else that changes (it must sort and parse back).
+SEMVER_TAG_FIELDS = ("version",)
+SEMVER_DEFAULT_TAG = "v{version}"
+Versioning = Literal["date", "semver"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -153,8 +157,10 @@ class ReleaseConfig:
     title: str = "Release {date}"
     merge_method: MergeMethod = "merge"
     labels: tuple[str, ...] = ("release",)
-    tag: str | None = "v{date}"
+    tag: str | None = "v{date}"  # "v{version}" when versioning is semver and the file sets no tag
     timezone: str = "UTC"
+    versioning: Versioning = "date"
+    initial_version: str = "0.1.0"  # semver: the first version when no version tag exists yet
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -418,9 +424,18 @@ def load_config(text: str, source: str = DEFAULT_SOURCE) -> Config:
         config: Config = _build(Config, data, ())
     except _Problem as problem:
         raise problem.error(lines, source) from None
+    config = _derived_defaults(config, data)
     problems = _semantic_problems(config)
     if problems:
         raise min(problems, key=lambda p: p.sort_key(lines)).error(lines, source)
+    return config
+
+
+def _derived_defaults(config: Config, data: Any) -> Config:
+    """Defaults that depend on another key: semver versioning without a `release.tag` tags `v{version}`."""
+    release = data.get("release") if isinstance(data, Mapping) else None
+    if config.release.versioning == "semver" and not (isinstance(release, Mapping) and "tag" in release):
+        return dataclasses.replace(config, release=dataclasses.replace(config.release, tag=SEMVER_DEFAULT_TAG))
     return config
 
 
@@ -746,6 +761,7 @@ _PATTERN_MEANINGS = {
     "^[^\\s~^:?*\\[\\\\]+$": "a branch name (no spaces or any of ~^:?*[\\)",
     "^[A-Za-z_][A-Za-z0-9_]*$": "an environment variable name (letters, digits and _)",
     "^\\S+$": "a value without spaces",
+    "^(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)$": 'a version as MAJOR.MINOR.PATCH, e.g. "1.0.0"',
 }
 
 
@@ -977,17 +993,21 @@ def _check_timezone(ctx: _Context, path: ConfigPath, name: str) -> None:
                 "use an IANA time zone name such as UTC, Europe/Berlin or America/New_York")
 
 
-def _check_template(ctx: _Context, path: ConfigPath, template: str) -> None:
-    allowed = ", ".join("{" + name + "}" for name in TEMPLATE_FIELDS)
+def _check_template(ctx: _Context, path: ConfigPath, template: str,
+                    names: tuple[str, ...] = TEMPLATE_FIELDS) -> list[str] | None:
+    """The placeholders of a valid template (None after reporting a problem)."""
+    allowed = ", ".join("{" + name + "}" for name in names)
     try:
         fields = [field for _, field, spec, _ in string.Formatter().parse(template) if field is not None]
     except ValueError as exc:
         ctx.add(path, f"bad template {_show(template)}: {exc}", f"placeholders are {allowed}; write {{{{ for {{")
-        return
-    unknown = [field for field in fields if field not in TEMPLATE_FIELDS]
+        return None
+    unknown = [field for field in fields if field not in names]
     if unknown:
-        ctx.add(path, f"unknown placeholder {{{unknown[0]}}}" + _suggest(unknown[0], TEMPLATE_FIELDS),
+        ctx.add(path, f"unknown placeholder {{{unknown[0]}}}" + _suggest(unknown[0], names),
                 f"placeholders are {allowed}")
+        return None
+    return fields
 
 
 def _check_release(ctx: _Context) -> None:
@@ -1001,12 +1021,26 @@ def _check_release(ctx: _Context) -> None:
     _check_timezone(ctx, ("release", "timezone"), release.timezone)
     _check_template(ctx, ("release", "title"), release.title)
     if release.tag is not None:
-        _check_template(ctx, ("release", "tag"), release.tag)
-        literal = release.tag.replace("{date}", "2000-01-01").replace("{sha}", "abc1234")
+        _check_tag_template(ctx, release.tag, release.versioning)
+        literal = release.tag.replace("{date}", "2000-01-01").replace("{sha}", "abc1234").replace("{version}", "1.2.3")
         problem = _branch_name_problem(literal) if re.fullmatch(r"[^\s~^:?*\[\\]+", literal) else \
             "cannot contain spaces or any of ~^:?*[\\"
         if problem:
             ctx.add(("release", "tag"), f"{_show(release.tag)} does not make a valid tag name: {problem}")
+
+
+def _check_tag_template(ctx: _Context, tag: str, versioning: str) -> None:
+    path = ("release", "tag")
+    if versioning == "semver":
+        fields = _check_template(ctx, path, tag, SEMVER_TAG_FIELDS + TEMPLATE_FIELDS)
+        if fields is not None and fields != ["version"]:
+            ctx.add(path, f"{_show(tag)} must contain {{version}} once and no {{date}} or {{sha}} when "
+                    "release.versioning is semver", 'write it like "v{version}" (the default for semver)')
+    elif "{version}" in tag:
+        ctx.add(path, f"{_show(tag)} uses {{version}}, which needs release.versioning: semver",
+                'set release.versioning: semver, or tag by date with "v{date}"')
+    else:
+        _check_template(ctx, path, tag)
 
 
 def _check_hotfix(ctx: _Context) -> None:

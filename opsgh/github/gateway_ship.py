@@ -163,13 +163,15 @@ class ShipGatewayMixin:
 
     # ------------------------------------------------------------------ tags and releases
 
-    def list_tags(self, full_name: str, prefix: str) -> list[TagRef]:
-        """Tags whose name starts with `prefix`, annotated ones peeled to their commit."""
+    def list_tags(self, full_name: str, prefix: str, *, peel: bool = True) -> list[TagRef]:
+        """Tags whose name starts with `prefix` (every page), annotated ones peeled to their commit
+        unless `peel` is False (then their sha is the tag object's: one request saved per tag)."""
         tags = []
         for ref in self.transport.paginate(f"/repos/{full_name}/git/matching-refs/{_q('tags/' + prefix)}"):
             name = str(ref["ref"]).removeprefix("refs/tags/")
             target = ref.get("object") or {}
-            tags.append(TagRef(name, self._peel(full_name, str(target.get("sha")), str(target.get("type")))))
+            sha, kind = str(target.get("sha")), str(target.get("type"))
+            tags.append(TagRef(name, self._peel(full_name, sha, kind) if peel else sha))
         return tags
 
     def _peel(self, full_name: str, sha: str, kind: str) -> str:

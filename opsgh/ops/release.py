@@ -49,6 +49,7 @@ from opsgh.ports import CommitInfo, ComparePage, FileChange, GitHubPort, PullInf
 from opsgh.render.engine import OVERRIDE_DIR, Renderer, packaged_digest
 from opsgh.render.tasklist import carry_ticks
 from opsgh.risk import RiskReport, assess
+from opsgh.versioning import BUMP_LEVELS, BumpLevel, bump_level
 
 __all__ = [
     "BODY_LIMIT",
@@ -85,10 +86,12 @@ class Fingerprint:
     ahead: int
     behind: int
     inputs: str  # digest of the configuration, the packaged templates and the opsgh version
+    bump: BumpLevel | None = None  # release.versioning semver: the version bump `opsgh ship` tags
 
     def marker(self) -> str:
+        bump = f" bump={self.bump}" if self.bump else ""
         return (f"{MARKER} v1 base={self.base} merge-base={self.merge_base} head={self.head} ahead={self.ahead} "
-                f"behind={self.behind} inputs={self.inputs} -->")
+                f"behind={self.behind} inputs={self.inputs}{bump} -->")
 
     @classmethod
     def parse(cls, body: str | None) -> Fingerprint | None:
@@ -97,8 +100,10 @@ class Fingerprint:
             return None
         fields = dict(_FIELD.findall(found.group(1)))
         try:
+            bump = fields.get("bump")
             return cls(fields["base"], fields["merge-base"], fields["head"], int(fields["ahead"]),
-                       int(fields["behind"]), fields["inputs"])
+                       int(fields["behind"]), fields["inputs"],
+                       next((level for level in BUMP_LEVELS if level == bump), None))
         except (KeyError, ValueError):
             return None
 
@@ -387,7 +392,10 @@ def release(port: GitHubPort, repo: str, config: Config, clock: Clock, *, dry_ru
                                uncovered=uncovered)
     renderer = Renderer(port.get_directory_texts(repo, OVERRIDE_DIR), source=f"{repo}:{OVERRIDE_DIR}")
     title = release_title(config.release.title, config.release.timezone, clock, tip)
-    fingerprint = Fingerprint(first.base_sha, first.merge_base_sha, tip, first.ahead_by, first.behind_by, inputs)
+    # The bump from the whole changelog (the body may list a cut one); only semver tags need it.
+    bump = bump_level(changelog) if config.release.versioning == "semver" else None
+    fingerprint = Fingerprint(first.base_sha, first.merge_base_sha, tip, first.ahead_by, first.behind_by, inputs,
+                              bump)
     context: dict[str, Any] = {
         "repo": repo, "staging": staging, "production": production, "title": title,
         "compare_url": first.html_url, "tip": tip, "risks": risks, "checklist_mode": config.gate.checklist,

@@ -14,8 +14,12 @@ left and repeats nothing:
    named by `release.tag` with the merge day in `release.timezone`; a second release the same day
    gets `.2`, then `.3` (`v2026-11-25`, `v2026-11-25.2`: valid ref names, sorted right by
    `git tag --sort=version:refname`). A tag of this family on the merge commit is reused; a tag
-   that is ours by name but points elsewhere is an error. (The configuration has no semver option,
-   so there is no semver here.)
+   that is ours by name but points elsewhere is an error. With `release.versioning: semver` the tag
+   is `release.tag` with `{version}`: the newest version tag bumped by the level `opsgh release`
+   recorded in the PR's marker (else read from the changelog's headings; opsgh/versioning.py has the
+   rules), or `release.initial_version` for the first. A version tag on the merge commit is reused; a
+   version is never reused for another commit (a tag taken meanwhile is an error, and a re-run bumps
+   from it).
 4. release: the GitHub Release for the tag; notes from the Release PR body between
    `<!-- opsgh:changelog:start -->` and `<!-- opsgh:changelog:end -->`, else the body without its
    checklist.
@@ -57,6 +61,7 @@ from opsgh.errors import (
     PreconditionFailed,
     ValidationFailed,
 )
+from opsgh.ops.release import Fingerprint
 from opsgh.ports import (
     BranchChecks,
     CheckContextState,
@@ -69,6 +74,7 @@ from opsgh.ports import (
     TagRef,
 )
 from opsgh.render.ship import render, without_html_comments
+from opsgh.versioning import VersionChoice, bump_level_of_text, choose_version, tag_prefix
 
 T = TypeVar("T")
 
@@ -492,7 +498,7 @@ class _Run:
         changelog = changelog_of(pull.body)
 
         self.step = "tag"
-        tag, tag_new = self.tag(merge_sha, when)
+        tag, tag_new = self.tag(pull, merge_sha, when)
         self.step = "release"
         release = self.release(pull, tag, merge_sha, changelog, when, look=not tag_new) if tag else None
         self.step = "deployment"
@@ -515,13 +521,28 @@ class _Run:
                           release.url if release else None, deployment.id, comment.url,
                           line.url if line else None, tuple(self.steps))
 
-    def tag(self, merge_sha: str, when: datetime) -> tuple[str | None, bool]:
+    def version_choice(self, pull: PullShipState, merge_sha: str) -> VersionChoice:
+        """The semver tag: the bump `opsgh release` recorded in the marker, else the changelog's headings."""
+        template = str(self.config.release.tag)
+        seen = Fingerprint.parse(pull.body)
+        level = seen.bump if seen is not None and seen.bump else bump_level_of_text(changelog_of(pull.body))
+        tags = self.port.list_tags(self.repo, tag_prefix(template), peel=False)
+        return choose_version(template, tags, merge_sha, level, self.config.release.initial_version)
+
+    def tag(self, pull: PullShipState, merge_sha: str, when: datetime) -> tuple[str | None, bool]:
         template = self.config.release.tag
         if template is None:
             self.record("tag", "off", "release.tag is null: no tag")
             return None, False
-        base = tag_base(template, when.strftime("%Y-%m-%d"), merge_sha)
-        tag, found = choose_tag(base, self.port.list_tags(self.repo, base), merge_sha, unique="{sha}" in template)
+        semver = self.config.release.versioning == "semver"
+        how = ""
+        if semver:
+            choice = self.version_choice(pull, merge_sha)
+            tag, found, how = choice.tag, choice.found, f"; {choice.describe()}"
+        else:
+            base = tag_base(template, when.strftime("%Y-%m-%d"), merge_sha)
+            tag, found = choose_tag(base, self.port.list_tags(self.repo, base), merge_sha,
+                                    unique="{sha}" in template)
         if found:
             self.record("tag", "skipped", f"{tag} points at {merge_sha[:7]} already")
             return tag, False
@@ -536,10 +557,15 @@ class _Run:
             if taken is None:
                 raise
             made = taken
+        if made.commit_sha != merge_sha and semver:
+            raise Conflict(f"version tag {tag} was created by someone else meanwhile and points at "
+                           f"{made.commit_sha[:7]}: a version is never given to two commits",
+                           "re-run `opsgh ship`: it bumps from the newest version tag (delete the stray tag "
+                           "first if it is a mistake)")
         if made.commit_sha != merge_sha:
             raise Conflict(f"tag {tag} was created by someone else meanwhile and points at {made.commit_sha[:7]}",
                            "re-run `opsgh ship`: it picks the next free name")
-        self.record("tag", "done", f"{tag} -> {merge_sha[:7]} (lightweight)")
+        self.record("tag", "done", f"{tag} -> {merge_sha[:7]} (lightweight{how})")
         return tag, True
 
     def release(self, pull: PullShipState, tag: str, merge_sha: str, changelog: str, when: datetime, *,
@@ -671,6 +697,11 @@ class _Run:
         if template is None:
             self.record("tag", "off", "release.tag is null: no tag")
             self.record("release", "off", "no tag, no GitHub Release")
+        elif self.config.release.versioning == "semver":
+            choice = self.version_choice(pull, "")
+            tag = choice.tag
+            self.record("tag", "would", f"create {tag} on the merge commit ({choice.describe()})")
+            self.record("release", "would", f"publish GitHub Release {tag} with the changelog of #{pull.number}")
         else:
             base = tag_base(template, when.strftime("%Y-%m-%d"), None)
             if "{sha}" in template:
@@ -711,9 +742,13 @@ class _Run:
             self.record("tag", "off", "release.tag is null: no tag")
             self.record("release", "off", "no tag, no GitHub Release")
         else:
-            base = tag_base(template, when.strftime("%Y-%m-%d"), merge_sha)
-            tag, found = choose_tag(base, self.port.list_tags(self.repo, base), merge_sha,
-                                    unique="{sha}" in template)
+            if self.config.release.versioning == "semver":
+                choice = self.version_choice(pull, merge_sha)
+                tag, found = choice.tag, choice.found
+            else:
+                base = tag_base(template, when.strftime("%Y-%m-%d"), merge_sha)
+                tag, found = choose_tag(base, self.port.list_tags(self.repo, base), merge_sha,
+                                        unique="{sha}" in template)
             self.record("tag", "skipped" if found else "would",
                         f"{tag} points at {merge_sha[:7]} already" if found else f"create {tag} on {merge_sha[:7]}")
             release = self.port.get_release_by_tag(self.repo, tag) if found else None
