@@ -48,7 +48,8 @@ class CliState:
         if self._gateway is None:
             from opsgh.context import build_gateway
 
-            self._gateway = build_gateway(self.settings(), max_attempts=max_attempts)
+            self._gateway = build_gateway(self.settings(), max_attempts=max_attempts,
+                                          on_wait=lambda message: click.echo(f"waiting: {message}", err=True))
         return self._gateway
 
     def config(self) -> Config:

@@ -117,7 +117,8 @@ def repo_from_remote_url(url: str) -> str | None:
     return f"{match.group(1)}/{match.group(2)}" if match else None
 
 
-def build_gateway(settings: Settings, *, max_attempts: int = 5) -> GitHubGateway:
+def build_gateway(settings: Settings, *, max_attempts: int = 5,
+                  on_wait: Callable[[str], None] | None = None) -> GitHubGateway:
     from opsgh.github.gateway import GitHubGateway
 
     if settings.token is None and settings.app_id is None:
@@ -131,6 +132,7 @@ def build_gateway(settings: Settings, *, max_attempts: int = 5) -> GitHubGateway
         api_url=settings.api_url,
         graphql_url=settings.graphql_url,
         max_attempts=max_attempts,
+        on_wait=on_wait,
     )
 
 

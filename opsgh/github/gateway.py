@@ -160,6 +160,7 @@ class GitHubGateway(ShipGatewayMixin):
         jitter: Callable[[float], float] | None = default_jitter,
         on_exchange: ExchangeHook | None = None,
         http_transport: httpx.BaseTransport | None = None,
+        on_wait: Callable[[str], None] | None = None,
     ) -> GitHubGateway:
         """Build the gateway. A GitHub App (app_id + private_key) wins over a token.
 
@@ -175,7 +176,8 @@ class GitHubGateway(ShipGatewayMixin):
         else:
             provider, kind = StaticToken(token), token_kind(token)
         transport = Transport(
-            urls, provider, RetryPolicy(clock, max_attempts=max_attempts, max_wait=max_wait, jitter=jitter),
+            urls, provider, RetryPolicy(clock, max_attempts=max_attempts, max_wait=max_wait, jitter=jitter,
+                                        on_wait=on_wait),
             clock, Ledger(), on_exchange=on_exchange, timeout=timeout, http_transport=http_transport,
         )
         if isinstance(provider, AppInstallationTokens):

@@ -78,7 +78,9 @@ class RetryPolicy:
         backoff_base: float = 1.0,
         secondary_wait: float = 60.0,
         jitter: Callable[[float], float] | None = default_jitter,
+        on_wait: Callable[[str], None] | None = None,
     ) -> None:
+        """`on_wait(message)` is told before every wait, so a person is not left staring at nothing."""
         if max_attempts < 1:
             raise ValueError("max_attempts must be >= 1")
         self.clock = clock
@@ -87,6 +89,7 @@ class RetryPolicy:
         self.backoff_base = backoff_base
         self.secondary_wait = secondary_wait
         self.jitter: Callable[[float], float] = jitter or _no_jitter
+        self.on_wait = on_wait
 
     def __repr__(self) -> str:
         return f"RetryPolicy(max_attempts={self.max_attempts}, max_wait={self.max_wait:g})"
@@ -140,11 +143,21 @@ class RetryPolicy:
         def wait(_: RetryCallState) -> float:
             return state.next_wait
 
+        def announce(retry_state: RetryCallState) -> None:
+            if self.on_wait is None or retry_state.outcome is None:
+                return
+            error = retry_state.outcome.exception()
+            # Typed errors already name the request; anything else gets it added.
+            reason = error.message if isinstance(error, GitHubError) else f"{method} {path}: {error}"
+            self.on_wait(f"{reason}; retrying in {state.next_wait:.0f} s "
+                         f"(attempt {retry_state.attempt_number + 1} of {self.max_attempts})")
+
         retrying = Retrying(
             sleep=self.clock.sleep,
             stop=stop_after_attempt(self.max_attempts),
             wait=wait,
             retry=retry_if_exception(should_retry),
+            before_sleep=announce,
             reraise=True,
         )
         counter = iter(range(1, self.max_attempts + 1))

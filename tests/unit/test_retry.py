@@ -399,3 +399,25 @@ def test_waits_for_one_request_are_bounded_by_max_wait_in_total(clock: FakeClock
         make(script, clock).request("GET", "/x")
     assert script.attempts == 2
     assert clock.sleeps == [600.0]
+
+
+def test_every_wait_is_announced_so_a_person_sees_progress() -> None:
+    from opsgh.clock import FakeClock
+    from opsgh.errors import GitHubBroken
+    from opsgh.github.retry import RetryPolicy
+
+    said: list[str] = []
+    policy = RetryPolicy(FakeClock(), max_attempts=3, jitter=None, on_wait=said.append)
+    calls: list[int] = []
+
+    def attempt(n: int) -> str:
+        calls.append(n)
+        if n < 3:
+            raise GitHubBroken("GitHub: 502 Bad Gateway (GET /repos/o/r)", status=502, method="GET", path="/repos/o/r")
+        return "ok"
+
+    assert policy.call(attempt, method="GET", path="/repos/o/r", idempotent=True) == "ok"
+    assert said == [
+        "GitHub: 502 Bad Gateway (GET /repos/o/r); retrying in 1 s (attempt 2 of 3)",
+        "GitHub: 502 Bad Gateway (GET /repos/o/r); retrying in 2 s (attempt 3 of 3)",
+    ]
