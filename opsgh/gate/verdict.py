@@ -15,7 +15,7 @@ from typing import Any
 
 
 class Outcome(StrEnum):
-    PASS = "pass"
+    PASS = "pass"  # noqa: S105 - an outcome, not a password
     FAIL = "fail"
     PENDING = "pending"  # not decided yet: a running check, mergeability still computing
     SKIP = "skip"  # not configured, or nothing to check (e.g. no migration changed)
