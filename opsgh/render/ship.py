@@ -1,7 +1,7 @@
 """Rendering for `opsgh ship`: the release-start announcement, the Ops Log line, the GitHub Release
 notes and the Slack message, from `templates/ship_*.md.j2`.
 
-A minimal jinja2 environment of its own (packaged templates only, strict undefined variables, no
+Rendered by `opsgh.render.engine.Renderer` (jinja2's sandbox, strict undefined variables, no
 autoescaping: the output is Markdown). Text that comes from people (titles, logins, changelog lines)
 is passed through `md` or `code` by the templates, so it cannot open an HTML comment and spoof
 opsgh's hidden markers. The changelog itself is Markdown written by `opsgh release` and is inserted
@@ -13,33 +13,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from functools import cache
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    import jinja2
-
-TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+from opsgh.render.engine import TEMPLATE_DIR, Renderer, code_span
+from opsgh.render.engine import markdown_text as markdown_inline
 
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
-
-
-def markdown_inline(value: object) -> str:
-    """One line of text from people, safe inside Markdown: no HTML, no block syntax at the start."""
-    text = " ".join(str(value).split())
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    if text[:1] in ("[", "#", ">", "-", "*", "+", "|"):
-        text = "\\" + text
-    return text
-
-
-def code_span(value: object) -> str:
-    """`value` as an inline code span (enough backticks for the ones inside)."""
-    text = " ".join(str(value).split())
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * (longest + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") or not text else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def without_html_comments(text: str) -> str:
@@ -48,24 +27,14 @@ def without_html_comments(text: str) -> str:
 
 
 @cache
-def _environment() -> jinja2.Environment:
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,  # noqa: S701 - Markdown and Slack text, not HTML; people's text goes through `md`
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters.update(md=markdown_inline, code=code_span)
-    return env
+def _renderer() -> Renderer:
+    # The packaged templates only: ship's messages are not overridable yet.
+    return Renderer()
 
 
 def render(name: str, context: Mapping[str, Any]) -> str:
-    """Render `templates/<name>` with `context`."""
-    return _environment().get_template(name).render(**context)
+    """Render `templates/<name>` with `context` (the same environment and filters as the release body)."""
+    return _renderer().render(name, context)
 
 
 __all__ = ["TEMPLATE_DIR", "code_span", "markdown_inline", "render", "without_html_comments"]
