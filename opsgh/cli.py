@@ -64,7 +64,7 @@ pass_state = click.make_pass_decorator(CliState, ensure=True)
 EPILOG = """\b
 Exit codes: 0 ok, 1 a check found problems, 2 usage or configuration error,
 3 GitHub error, 4 precondition failed (NO-GO, not mergeable), 5 back-port conflict,
-70 unexpected error (a bug: please report it), 130 interrupted.
+6 go/no-go PENDING (checks still running), 70 unexpected error (a bug: please report it), 130 interrupted.
 
 \b
 Environment: GITHUB_TOKEN (or GH_TOKEN), or OPSGH_APP_ID + OPSGH_APP_PRIVATE_KEY[_FILE]
@@ -192,6 +192,47 @@ def release_command(state: CliState, dry_run: bool, refresh: bool) -> None:
         click.echo(result.body.rstrip("\n"))
         click.echo("-" * 72)
     click.echo(result.summary())
+
+
+# ----------------------------------------------------------------------------- gate
+
+
+@cli.command("gate")
+@click.argument("pr", required=False, type=click.IntRange(min=1), metavar="[PR]")
+@click.option("--json", "as_json", is_flag=True, help="Print the verdict and every criterion as JSON.")
+@pass_state
+def gate_command(state: CliState, pr: int | None, as_json: bool) -> None:
+    """Evaluate the go/no-go of the Release PR at its head SHA; change nothing.
+
+    Prints the verdict first, then one line per criterion (checks, approvals,
+    mergeability, blocking issues, security, windows, freezes, migrations, checklist).
+    Exits 0 on GO, 4 on NO-GO, 6 on PENDING (a required check still running or not
+    reported yet, mergeability still being computed).
+
+    \b
+    Examples:
+      opsgh gate
+      opsgh --repo acme/shop gate 42 --json
+    """
+    from opsgh.clock import SystemClock
+    from opsgh.gate.verdict import VerdictState
+    from opsgh.ops.gate import gate, verdict_lines
+
+    repo = state.settings().repo
+    if repo is None:
+        raise UsageError("no repository to gate", "pass --repo OWNER/NAME or set GITHUB_REPOSITORY")
+    verdict = gate(state.gateway(), repo, state.config(), SystemClock(), pr)
+    if as_json:
+        import json
+
+        click.echo(json.dumps(verdict.as_dict(), indent=2))
+    else:
+        for line in verdict_lines(verdict, pr):
+            click.echo(line)
+    codes = {VerdictState.GO: ExitCode.OK, VerdictState.NO_GO: ExitCode.PRECONDITION,
+             VerdictState.PENDING: ExitCode.PENDING}
+    if verdict.state is not VerdictState.GO:
+        raise SystemExit(codes[verdict.state])
 
 
 # ----------------------------------------------------------------------------- ship

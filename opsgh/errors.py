@@ -20,6 +20,7 @@ class ExitCode(IntEnum):
     GITHUB = 3  # GitHub refused or failed the request
     PRECONDITION = 4  # NO-GO, not mergeable, head moved: nothing was changed
     BACKPORT_CONFLICT = 5  # a back-port needs a human; the manual steps were printed
+    PENDING = 6  # go/no-go PENDING: a required check still running, mergeability not computed yet
     UNEXPECTED = 70  # a bug in opsgh (EX_SOFTWARE): please report it
     INTERRUPTED = 130  # Ctrl-C
 

@@ -1,0 +1,214 @@
+"""`opsgh gate [PR]`: the go/no-go of the Release PR at its head SHA.
+
+Gathering is separate from judging: `gather` reads what the configured criteria need with as few
+requests as possible (one GraphQL read of the PR state and checks, polled while `mergeable` is
+unknown; the required contexts of the production branch; one GraphQL read of labels and latest
+reviews; then only what is configured: blocking issues, the release diff for migrations, security
+alerts). `evaluate_gate` is pure and is what `opsgh ship` calls at the head it pins.
+
+The network criteria (HTTP probes, parity, command probes) live in `opsgh.gate.probes`,
+`opsgh.gate.parity` and `opsgh.gate.commands`; they run only when a `probe_client` /
+`command_runner` is given and their module is present.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol, cast
+
+from opsgh.clock import Clock
+from opsgh.config import Config, Criterion
+from opsgh.errors import PreconditionFailed
+from opsgh.gate.checklist import evaluate_checklist
+from opsgh.gate.checks import evaluate_checks
+from opsgh.gate.issues import evaluate_issues
+from opsgh.gate.mergeability import evaluate_mergeability
+from opsgh.gate.migrations import evaluate_migrations
+from opsgh.gate.reviews import Review, evaluate_reviews
+from opsgh.gate.security import AlertsRead, evaluate_security
+from opsgh.gate.verdict import CriterionResult, Verdict
+from opsgh.gate.windows import evaluate_freezes, evaluate_windows
+from opsgh.ports import BranchChecks, FileChange, IssueInfo, PullShipState, ShipPort
+
+# Seconds between re-reads while GitHub computes mergeability (null is not an answer): ~19 s in all.
+MERGEABLE_WAITS = (1.0, 2.0, 3.0, 5.0, 8.0)
+
+
+class AlertsPort(Protocol):
+    """Optional gateway capability: open security alerts of one source (`dependabot`,
+    `code_scanning`) at or above `severity`; a disabled feature / 403 / 404 is `unavailable`."""
+
+    def security_alerts(self, full_name: str, source: str, severity: str) -> AlertsRead: ...
+
+
+@dataclass(frozen=True, slots=True)
+class GateData:
+    """Everything the GitHub-side criteria look at, read at one head SHA."""
+
+    pull: PullShipState
+    branch: BranchChecks
+    labels: tuple[str, ...] = ()
+    reviews: tuple[Review, ...] = ()
+    team_members: dict[str, tuple[str, ...]] | None = None
+    blocking_issues: tuple[IssueInfo, ...] = ()
+    files: tuple[FileChange, ...] = ()
+    files_complete: bool = True
+    alerts: tuple[AlertsRead, ...] = field(default_factory=tuple)
+
+
+def locate_release_pull(port: ShipPort, repo: str, config: Config, pr_number: int | None) -> int:
+    """The PR to gate: the one named, else the open Release PR (staging -> production)."""
+    if pr_number is not None:
+        return pr_number
+    staging, production = config.branches.staging, config.branches.production
+    found = port.list_pulls_between(repo, staging, production, "open", limit=2)
+    if not found:
+        raise PreconditionFailed(f"no open Release PR {staging} -> {production} in {repo}",
+                                 "open one with `opsgh release`, or name the pull request: `opsgh gate 123`")
+    return found[0].number
+
+
+def read_pull(port: ShipPort, repo: str, number: int, clock: Clock) -> PullShipState:
+    """The PR state, re-read a bounded while as long as `mergeable` is still being computed."""
+    pull = port.pull_ship_state(repo, number)
+    for wait in MERGEABLE_WAITS:
+        if pull.state != "OPEN" or pull.mergeable != "UNKNOWN":
+            break
+        clock.sleep(wait)
+        pull = port.pull_ship_state(repo, number)
+    return pull
+
+
+def _extras(port: ShipPort, repo: str, number: int) -> tuple[tuple[str, ...], tuple[Review, ...]]:
+    owner, name = repo.split("/", 1)
+    data = port.graphql("gate_pull_request_extras", {"owner": owner, "name": name, "number": number})
+    node: dict[str, Any] = ((data.get("repository") or {}).get("pullRequest") or {})
+    labels = tuple(str(n["name"]) for n in (node.get("labels") or {}).get("nodes") or () if n)
+    reviews = tuple(Review(str((n.get("author") or {}).get("login") or "ghost"), str(n["state"]))
+                    for n in (node.get("latestReviews") or {}).get("nodes") or () if n)
+    return labels, reviews
+
+
+def gather(port: ShipPort, repo: str, config: Config, clock: Clock, pull: PullShipState) -> GateData:
+    """Read what the configured criteria need, for `pull` as already read (its head is the one judged)."""
+    gate_config = config.gate
+    branch = port.branch_checks(repo, config.branches.production)
+    labels, reviews = _extras(port, repo, pull.number)
+    issues: tuple[IssueInfo, ...] = ()
+    if gate_config.blocking_issue_labels:
+        # One request per label: GitHub ANDs labels in one query, and blocking means any of them.
+        seen: dict[int, IssueInfo] = {}
+        for label in gate_config.blocking_issue_labels:
+            for issue in port.list_issues(repo, "open", (label,)):
+                seen.setdefault(issue.number, issue)
+        issues = tuple(seen.values())
+    files: list[FileChange] = []
+    complete = True
+    if gate_config.migrations.paths:
+        for page in port.compare(repo, pull.base_sha, pull.head_sha):
+            if page.files is not None:
+                files.extend(page.files)
+                complete = len(page.files) < 300
+            break  # files are on the first page only
+    alerts: list[AlertsRead] = []
+    security = gate_config.security
+    reader = cast(Callable[[str, str, str], AlertsRead] | None, getattr(port, "security_alerts", None))
+    for source, level in (("dependabot", security.dependabot), ("code_scanning", security.code_scanning)):
+        if level == "none":
+            continue
+        if reader is None:
+            alerts.append(AlertsRead(source, unavailable="this gateway cannot read security alerts"))
+        else:
+            alerts.append(reader(repo, source, level))
+    return GateData(pull, branch, labels, reviews, None, issues, tuple(files), complete, tuple(alerts))
+
+
+def evaluate_gate(config: Config, data: GateData, now: datetime) -> list[CriterionResult]:
+    """Every GitHub-side criterion on `data` (pure)."""
+    gate_config = config.gate
+
+    def advisory(key: Criterion) -> bool:
+        return gate_config.is_advisory(key)
+
+    pull = data.pull
+    results = [
+        evaluate_checks(gate_config.checks, data.branch.required_contexts, pull.checks, pull.head_sha,
+                        advisory=advisory("checks")),
+        evaluate_reviews(gate_config.approvals, pull.review_decision, data.reviews, data.team_members,
+                         advisory=advisory("approvals")),
+        evaluate_mergeability(pull.mergeable, pull.merge_state_status, is_draft=pull.is_draft,
+                              head_ref=pull.head_ref, base_ref=pull.base_ref),
+        evaluate_issues(gate_config.blocking_issue_labels, data.blocking_issues,
+                        advisory=advisory("blocking_issue_labels")),
+        evaluate_security(gate_config.security, data.alerts, advisory=advisory("security")),
+        evaluate_windows(gate_config.windows, now, advisory=advisory("windows")),
+        evaluate_freezes(gate_config.freezes, now, config.release.timezone, advisory=advisory("freezes")),
+        evaluate_migrations(gate_config.migrations, data.files, data.labels, files_complete=data.files_complete,
+                            advisory=advisory("migrations")),
+        evaluate_checklist(gate_config.checklist, pull.body, advisory=advisory("checklist")),
+    ]
+    return results
+
+
+def _optional(module: str, function: str) -> Callable[..., Any] | None:
+    """A network criterion's entry point, when its module is installed (built separately)."""
+    try:
+        return cast(Callable[..., Any], getattr(importlib.import_module(module), function))
+    except (ImportError, AttributeError):
+        return None
+
+
+def network_results(config: Config, clock: Clock, probe_client: object | None,
+                    command_runner: object | None) -> list[CriterionResult]:
+    """HOOK: HTTP probes, parity and command probes (opsgh.gate.probes/parity/commands)."""
+    gate_config = config.gate
+    found: list[CriterionResult] = []
+    if probe_client is not None and gate_config.probes:
+        probes = _optional("opsgh.gate.probes", "evaluate_probes")
+        if probes is not None:
+            found.append(probes(gate_config.probes, probe_client, clock))
+    if probe_client is not None and gate_config.parity is not None:
+        parity = _optional("opsgh.gate.parity", "evaluate_parity")
+        result = parity(gate_config.parity, probe_client) if parity is not None else None
+        if result is not None:
+            found.append(result)
+    if command_runner is not None and gate_config.commands:
+        commands = _optional("opsgh.gate.commands", "evaluate_commands")
+        if commands is not None:
+            found.append(commands(gate_config.commands, command_runner))
+    return [r.as_advisory() if gate_config.is_advisory(cast(Criterion, r.key)) else r for r in found]
+
+
+def now_of(clock: Clock) -> datetime:
+    return datetime.fromtimestamp(clock.now(), UTC)
+
+
+def gate(port: ShipPort, repo: str, config: Config, clock: Clock, pr_number: int | None = None, *,
+         probe_client: object | None = None, command_runner: object | None = None) -> Verdict:
+    """The verdict on the Release PR (or PR `pr_number`) at its current head SHA.
+
+    Raises PreconditionFailed when there is no open Release PR or the PR is not open.
+    """
+    number = locate_release_pull(port, repo, config, pr_number)
+    pull = read_pull(port, repo, number, clock)
+    if pull.state != "OPEN":
+        raise PreconditionFailed(f"#{pull.number} is {pull.state.lower()}: there is nothing to gate",
+                                 "gate an open pull request")
+    data = gather(port, repo, config, clock, pull)
+    results = evaluate_gate(config, data, now_of(clock))
+    results += network_results(config, clock, probe_client, command_runner)
+    return Verdict.combine(pull.head_sha, results)
+
+
+def verdict_lines(verdict: Verdict, number: int | None = None) -> Sequence[str]:
+    """The terminal text: the verdict first, then one line per criterion."""
+    where = f" #{number}" if number is not None else ""
+    out = [f"{verdict.state}{where} at {verdict.sha[:7]}"]
+    width = max((len(r.title) for r in verdict.results), default=0)
+    for r in verdict.results:
+        mark = "" if r.blocking else " (advisory)"
+        out.append(f"  {str(r.outcome).upper():<7}  {r.title:<{width}}  {r.summary}{mark}")
+    return out

@@ -1,0 +1,111 @@
+"""`opsgh gate` end to end against the sandbox: NO-GO with the right reasons, then GO after the fix."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from ship_support import ReleaseRepo
+
+from opsgh.cli import run
+from opsgh.clock import FakeClock
+from opsgh.errors import ExitCode, PreconditionFailed
+from opsgh.gate.verdict import Outcome, VerdictState
+from opsgh.ops.gate import gate
+from opsgh.sandbox import Sandbox
+
+CONFIG = """\
+branches: {staging: main, production: prod}
+release: {title: "Release {date}", tag: "v{date}", timezone: America/New_York}
+gate:
+  approvals: {min: 1}
+  blocking_issue_labels: [P0]
+"""
+
+BODY = """\
+## Release 2027-01-15
+
+## Pre-deployment checklist
+- [x] Migrations reviewed
+- [x] Rollback plan confirmed
+"""
+
+
+@pytest.fixture
+def shop(sandbox: Sandbox, sandbox_clock: FakeClock) -> Iterator[ReleaseRepo]:
+    repo = ReleaseRepo(sandbox, sandbox_clock, config=CONFIG)
+    yield repo
+    repo.close()
+
+
+def test_no_go_with_its_reasons_then_go_after_the_fix(shop: ReleaseRepo) -> None:
+    shop.features("tax")
+    number = shop.open_release_pr(body=BODY)["number"]
+    shop.report("failure")
+
+    verdict = gate(shop.gateway(), shop.full_name, shop.config, shop.clock)
+
+    assert verdict.state is VerdictState.NO_GO
+    assert verdict.sha == shop.tip("main")
+    outcomes = {r.key: r.outcome for r in verdict.results}
+    assert outcomes["checks"] is Outcome.FAIL
+    assert outcomes["approvals"] is Outcome.FAIL
+    assert outcomes["checklist"] is Outcome.PASS
+    assert outcomes["blocking_issue_labels"] is Outcome.PASS
+    assert any("'ci'" in r or "failed: ci" in r for r in verdict.reasons), verdict.reasons
+    assert any("0 of 1 approvals" in r for r in verdict.reasons), verdict.reasons
+
+    shop.report("success")
+    shop.call("POST", f"/pulls/{number}/reviews", {"event": "APPROVE"}, login="bob")
+
+    verdict = gate(shop.gateway(), shop.full_name, shop.config, shop.clock, number)
+    assert verdict.state is VerdictState.GO, verdict.reasons
+    assert {r.key: r.outcome for r in verdict.results}["approvals"] is Outcome.PASS
+
+
+def test_a_running_check_is_pending_and_a_p0_issue_blocks(shop: ReleaseRepo) -> None:
+    shop.features("tax")
+    number = shop.open_release_pr(body=BODY)["number"]
+    shop.call("POST", f"/pulls/{number}/reviews", {"event": "APPROVE"}, login="bob")
+    shop.report("pending")
+
+    verdict = gate(shop.gateway(), shop.full_name, shop.config, shop.clock)
+    assert verdict.state is VerdictState.PENDING
+    assert verdict.reasons == ("Required checks: 0 of 1 required checks passed; still running: ci",)
+
+    shop.report("success")
+    shop.call("POST", "/labels", {"name": "P0", "color": "b60205", "description": "Outage"}, expect=201)
+    issue = shop.call("POST", "/issues", {"title": "Checkout down", "labels": ["P0"]}, expect=201)
+    verdict = gate(shop.gateway(), shop.full_name, shop.config, shop.clock)
+    assert verdict.state is VerdictState.NO_GO
+    assert verdict.reasons == (f"Blocking issues: 1 open: #{issue['number']}",)
+
+
+def test_no_release_pr_is_a_precondition(shop: ReleaseRepo) -> None:
+    with pytest.raises(PreconditionFailed, match="no open Release PR"):
+        gate(shop.gateway(), shop.full_name, shop.config, shop.clock)
+
+
+def test_cli_exit_codes_and_json(shop: ReleaseRepo, capsys: pytest.CaptureFixture[str]) -> None:
+    shop.features("tax")
+    number = shop.open_release_pr(body=BODY)["number"]
+    shop.report("pending")
+    shop.call("POST", f"/pulls/{number}/reviews", {"event": "APPROVE"}, login="bob")
+    environ = {"GITHUB_TOKEN": shop.tokens["alice"], "GITHUB_API_URL": shop.sandbox.url,
+               "GITHUB_GRAPHQL_URL": shop.sandbox.graphql_url, "GITHUB_REPOSITORY": shop.full_name}
+
+    assert run(["gate"], environ=environ) == ExitCode.PENDING
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("PENDING at ")
+    assert any("Required checks" in line and "still running: ci" in line for line in out[1:])
+
+    shop.report("failure")
+    assert run(["gate", str(number), "--json"], environ=environ) == ExitCode.PRECONDITION
+    document = json.loads(capsys.readouterr().out)
+    assert document["verdict"] == "NO-GO"
+    assert document["reasons"] == ["Required checks: 0 of 1 required checks passed; failed: ci"]
+
+    shop.report("success")
+    assert run(["gate"], environ=environ) == ExitCode.OK
+    assert capsys.readouterr().out.startswith("GO at ")
