@@ -1,0 +1,34 @@
+"""The mergeability criterion: mergeStateStatus, an unknown state is PENDING, never NO-GO."""
+
+from __future__ import annotations
+
+import pytest
+
+from opsgh.gate.mergeability import evaluate_mergeability
+from opsgh.gate.verdict import Outcome
+
+
+def judge(mergeable: str | None, state: str | None, draft: bool = False) -> Outcome:
+    return evaluate_mergeability(mergeable, state, is_draft=draft, head_ref="main", base_ref="prod").outcome
+
+
+@pytest.mark.parametrize(("mergeable", "state", "expected"), [
+    ("MERGEABLE", "CLEAN", Outcome.PASS),
+    ("MERGEABLE", "HAS_HOOKS", Outcome.PASS),
+    ("MERGEABLE", "UNSTABLE", Outcome.PASS),
+    ("MERGEABLE", "BLOCKED", Outcome.PASS),
+    ("MERGEABLE", "BEHIND", Outcome.FAIL),
+    ("CONFLICTING", "DIRTY", Outcome.FAIL),
+    ("CONFLICTING", "UNKNOWN", Outcome.FAIL),
+    ("UNKNOWN", "UNKNOWN", Outcome.PENDING),
+    (None, None, Outcome.PENDING),
+    ("MERGEABLE", "DRAFT", Outcome.FAIL),
+])
+def test_states(mergeable: str | None, state: str | None, expected: Outcome) -> None:
+    assert judge(mergeable, state) is expected
+
+
+def test_draft_and_messages() -> None:
+    assert judge("MERGEABLE", "CLEAN", draft=True) is Outcome.FAIL
+    behind = evaluate_mergeability("MERGEABLE", "BEHIND", is_draft=False, head_ref="main", base_ref="prod")
+    assert behind.summary == "main is behind prod, which requires up-to-date branches"
