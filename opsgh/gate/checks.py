@@ -55,19 +55,24 @@ def evaluate_checks(checks_config: str | tuple[str, ...], protected: Sequence[st
                 if name not in required and any(c.outcome == "failure" for c in runs)]
     total = len(required)
     green = total - len(failed) - len(running) - len(missing)
+    details.insert(0, f"{green} of {total} required checks passed on {head}")
+    details_by_name = dict(zip(required, details[1:], strict=False))
     if failed:
         outcome = Outcome.FAIL
-        summary = f"{green} of {total} required checks passed; failed: {', '.join(failed)}"
+        summary = "; ".join(f"required check {name!r} failed on {head} ({_detail(details_by_name[name])})"
+                            for name in failed)
     elif running or missing:
         outcome = Outcome.PENDING
-        parts = []
-        if running:
-            parts.append(f"still running: {', '.join(running)}")
-        if missing:
-            parts.append(f"has not reported on {head}: {', '.join(missing)}")
-        summary = f"{green} of {total} required checks passed; " + "; ".join(parts)
+        summary = "; ".join([f"required check {name!r} is still running on {head} "
+                             f"({_detail(details_by_name[name])})" for name in running]
+                            + [f"required check {name!r} has not reported on {head} yet" for name in missing])
     elif not required:
         outcome, summary = Outcome.PASS, "no check is required"
     else:
-        outcome, summary = Outcome.PASS, f"all {total} required checks passed"
+        outcome, summary = Outcome.PASS, f"all {total} required checks passed on {head}"
     return CriterionResult(KEY, TITLE, outcome, summary, tuple(details), blocking=not advisory)
+
+
+def _detail(line: str) -> str:
+    """GitHub's words from a details line: "ci: failed (completed/failure)" -> "completed/failure"."""
+    return line[line.rfind("(") + 1:-1] if line.endswith(")") else line

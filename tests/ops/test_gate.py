@@ -53,7 +53,7 @@ def test_no_go_with_its_reasons_then_go_after_the_fix(shop: ReleaseRepo) -> None
     assert outcomes["approvals"] is Outcome.FAIL
     assert outcomes["checklist"] is Outcome.PASS
     assert outcomes["blocking_issue_labels"] is Outcome.PASS
-    assert any("'ci'" in r or "failed: ci" in r for r in verdict.reasons), verdict.reasons
+    assert any("required check 'ci' failed" in r for r in verdict.reasons), verdict.reasons
     assert any("0 of 1 approvals" in r for r in verdict.reasons), verdict.reasons
 
     shop.report("success")
@@ -72,7 +72,7 @@ def test_a_running_check_is_pending_and_a_p0_issue_blocks(shop: ReleaseRepo) -> 
 
     verdict = gate(shop.gateway(), shop.full_name, shop.config, shop.clock)
     assert verdict.state is VerdictState.PENDING
-    assert verdict.reasons == ("Required checks: 0 of 1 required checks passed; still running: ci",)
+    assert verdict.reasons == (f"Required checks: required check 'ci' is still running on {verdict.sha[:7]} (pending)",)
 
     shop.report("success")
     shop.call("POST", "/labels", {"name": "P0", "color": "b60205", "description": "Outage"}, expect=201)
@@ -98,13 +98,13 @@ def test_cli_exit_codes_and_json(shop: ReleaseRepo, capsys: pytest.CaptureFixtur
     assert run(["gate"], environ=environ) == ExitCode.PENDING
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("PENDING at ")
-    assert any("Required checks" in line and "still running: ci" in line for line in out[1:])
+    assert any("Required checks" in line and "'ci' is still running" in line for line in out[1:])
 
     shop.report("failure")
     assert run(["gate", str(number), "--json"], environ=environ) == ExitCode.PRECONDITION
     document = json.loads(capsys.readouterr().out)
     assert document["verdict"] == "NO-GO"
-    assert document["reasons"] == ["Required checks: 0 of 1 required checks passed; failed: ci"]
+    assert document["reasons"] == [f"Required checks: required check 'ci' failed on {document['sha'][:7]} (failure)"]
 
     shop.report("success")
     assert run(["gate"], environ=environ) == ExitCode.OK
