@@ -45,11 +45,11 @@ def check_command(command: GateCommand, runner: CommandRunner, timeout_s: float)
     return None
 
 
-def evaluate_commands(commands: Sequence[GateCommand], runner: CommandRunner,
-                      timeout_s: float = DEFAULT_TIMEOUT_S) -> CriterionResult:
+def evaluate_commands(commands: Sequence[GateCommand], runner: CommandRunner, *,
+                      timeout_s: float = DEFAULT_TIMEOUT_S, advisory: bool = False) -> CriterionResult:
     """Run every configured command; FAIL when any exits or prints other than expected."""
     if not commands:
-        return CriterionResult(KEY, TITLE, Outcome.SKIP, "no commands configured")
+        return CriterionResult(KEY, TITLE, Outcome.SKIP, "no commands configured", blocking=not advisory)
     failures: list[tuple[str, str]] = []
     details: list[str] = []
     for command in commands:
@@ -59,7 +59,8 @@ def evaluate_commands(commands: Sequence[GateCommand], runner: CommandRunner,
         if problem is not None:
             failures.append((command.name, problem))
     if not failures:
-        return CriterionResult(KEY, TITLE, Outcome.PASS, f"all {len(commands)} commands passed", tuple(details))
+        return CriterionResult(KEY, TITLE, Outcome.PASS, f"all {len(commands)} commands passed", tuple(details),
+                               blocking=not advisory)
     name, problem = failures[0]
     summary = f"{len(failures)} of {len(commands)} commands failed; `{name}`: {problem}"
-    return CriterionResult(KEY, TITLE, Outcome.FAIL, summary, tuple(details))
+    return CriterionResult(KEY, TITLE, Outcome.FAIL, summary, tuple(details), blocking=not advisory)

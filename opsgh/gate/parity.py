@@ -61,8 +61,8 @@ def _same(left: object, right: object) -> bool:
         and isinstance(left, int | float) and isinstance(right, int | float) and left == right)
 
 
-def evaluate_parity(parity: Parity | None, client: ProbeClient,
-                    timeout_s: float = DEFAULT_TIMEOUT_S) -> CriterionResult | None:
+def evaluate_parity(parity: Parity | None, client: ProbeClient, *, timeout_s: float = DEFAULT_TIMEOUT_S,
+                    advisory: bool = False) -> CriterionResult | None:
     """Compare the two endpoints; None when parity is not configured."""
     if parity is None:
         return None
@@ -70,12 +70,13 @@ def evaluate_parity(parity: Parity | None, client: ProbeClient,
     production, production_error = _fetch_json(client, "production", parity.production, timeout_s)
     errors = [e for e in (staging_error, production_error) if e]
     if errors:
-        return CriterionResult(KEY, TITLE, Outcome.FAIL, "; ".join(errors), tuple(errors))
+        return CriterionResult(KEY, TITLE, Outcome.FAIL, "; ".join(errors), tuple(errors), blocking=not advisory)
     left = {k: v for k, v in flatten(staging).items() if k.rsplit(".", 1)[-1] not in VOLATILE_FIELDS}
     right = {k: v for k, v in flatten(production).items() if k.rsplit(".", 1)[-1] not in VOLATILE_FIELDS}
     common = sorted(left.keys() & right.keys())
     if not common:
-        return CriterionResult(KEY, TITLE, Outcome.FAIL, "the two health documents share no field to compare")
+        return CriterionResult(KEY, TITLE, Outcome.FAIL, "the two health documents share no field to compare",
+                               blocking=not advisory)
     differing = [k for k in common if not _same(left[k], right[k])]
     ratio = (len(common) - len(differing)) / len(common)
     details = [f"`{k}`: staging {json.dumps(left[k])}, production {json.dumps(right[k])}" for k in differing]
@@ -84,4 +85,4 @@ def evaluate_parity(parity: Parity | None, client: ProbeClient,
     summary = (f"{ratio:.0%} of {len(common)} shared fields match (minimum {parity.min_match:.0%})"
                + (f"; differing: {', '.join(differing[:5])}" if differing else ""))
     outcome = Outcome.PASS if ratio >= parity.min_match else Outcome.FAIL
-    return CriterionResult(KEY, TITLE, outcome, summary, tuple(details))
+    return CriterionResult(KEY, TITLE, outcome, summary, tuple(details), blocking=not advisory)

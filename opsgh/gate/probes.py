@@ -140,11 +140,11 @@ def judge(probe: Probe, responses: Sequence[ProbeResponse]) -> ProbeReport:
     return ProbeReport(probe, tuple(responses), tuple(problems), latency)
 
 
-def evaluate_probes(probes: Sequence[Probe], client: ProbeClient, clock: Clock,
-                    max_workers: int = DEFAULT_MAX_WORKERS) -> CriterionResult:
+def evaluate_probes(probes: Sequence[Probe], client: ProbeClient, clock: Clock, *,
+                    max_workers: int = DEFAULT_MAX_WORKERS, advisory: bool = False) -> CriterionResult:
     """Fetch every probe's samples (at most `max_workers` requests in flight) and judge them."""
     if not probes:
-        return CriterionResult(KEY, TITLE, Outcome.SKIP, "no probes configured")
+        return CriterionResult(KEY, TITLE, Outcome.SKIP, "no probes configured", blocking=not advisory)
     started = clock.monotonic()
     jobs = [(index, probe) for index, probe in enumerate(probes) for _ in range(max(1, probe.samples))]
     with ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="opsgh-probe") as pool:
@@ -160,7 +160,8 @@ def evaluate_probes(probes: Sequence[Probe], client: ProbeClient, clock: Clock,
     failed = [r for r in reports if not r.passed]
     details = (*(r.line() for r in reports), f"probed in {took:.1f} s")
     if not failed:
-        return CriterionResult(KEY, TITLE, Outcome.PASS, f"all {len(reports)} probes passed", details)
+        return CriterionResult(KEY, TITLE, Outcome.PASS, f"all {len(reports)} probes passed", details,
+                               blocking=not advisory)
     first = failed[0]
     summary = f"{len(failed)} of {len(reports)} probes failed; `{first.probe.name}`: {'; '.join(first.problems)}"
-    return CriterionResult(KEY, TITLE, Outcome.FAIL, summary, details)
+    return CriterionResult(KEY, TITLE, Outcome.FAIL, summary, details, blocking=not advisory)

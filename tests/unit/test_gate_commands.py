@@ -60,3 +60,9 @@ def test_argv_and_missing_program() -> None:
 
 def test_no_commands_is_skipped() -> None:
     assert evaluate_commands([], RUNNER).outcome is Outcome.SKIP
+
+
+def test_advisory_commands_do_not_block() -> None:
+    result = evaluate_commands([GateCommand("no", "false")], RUNNER, advisory=True)
+    assert result.outcome is Outcome.FAIL
+    assert result.blocking is False

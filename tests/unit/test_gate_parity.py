@@ -117,3 +117,11 @@ def test_against_the_local_server(base_url: str) -> None:
     assert down is not None
     assert down.outcome is Outcome.FAIL
     assert "database.ok" in down.summary
+
+
+def test_advisory_parity_does_not_block() -> None:
+    client = UrlClient({STAGING: doc({"a": 1}), PRODUCTION: doc({"a": 2})})
+    result = evaluate_parity(Parity(STAGING, PRODUCTION, 1.0), client, advisory=True)
+    assert result is not None
+    assert result.outcome is Outcome.FAIL
+    assert result.blocking is False

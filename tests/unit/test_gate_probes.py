@@ -115,6 +115,20 @@ def test_tls_days_left_read_from_the_real_certificate(tmp_path: Path) -> None:
     assert "TLS certificate expires in 10 days (minimum 14)" in result.summary
 
 
+def test_expired_certificate_fails_with_the_tls_reason(tmp_path: Path) -> None:
+    server_tls, client_tls = self_signed(tmp_path, valid_days=-1)
+    with serve(server_tls) as url, HttpxProbeClient(SystemClock(), verify=client_tls) as tls_client:
+        result = evaluate_probes([probe(f"{url}/health", tls_min_days=14, samples=1)], tls_client, FakeClock())
+    assert result.outcome is Outcome.FAIL
+    assert "certificate has expired" in result.summary
+
+
+def test_advisory_probes_do_not_block(base_url: str, client: HttpxProbeClient) -> None:
+    result = evaluate_probes([probe(f"{base_url}/error", samples=1)], client, FakeClock(), advisory=True)
+    assert result.outcome is Outcome.FAIL
+    assert result.blocking is False
+
+
 def test_no_probes_configured_is_skipped(client: HttpxProbeClient) -> None:
     assert evaluate_probes([], client, FakeClock()).outcome is Outcome.SKIP
 
