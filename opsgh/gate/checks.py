@@ -76,3 +76,13 @@ def evaluate_checks(checks_config: str | tuple[str, ...], protected: Sequence[st
 def _detail(line: str) -> str:
     """GitHub's words from a details line: "ci: failed (completed/failure)" -> "completed/failure"."""
     return line[line.rfind("(") + 1:-1] if line.endswith(")") else line
+
+
+def passed_names(checks_config: str | tuple[str, ...], protected: Sequence[str],
+                 found: Sequence[CheckContextState]) -> list[str]:
+    """The required checks that are green (reported, none failed or still running)."""
+    outcomes: dict[str, set[str]] = {}
+    for check in found:
+        outcomes.setdefault(check.name, set()).add(check.outcome)
+    return [name for name in required_names(checks_config, protected, found)
+            if outcomes.get(name, set()) == {"success"}]

@@ -418,8 +418,7 @@ class _Run:
         evaluation: Evaluation | None = None
         if pull.state == "OPEN":
             self.step = "gate"
-            branch = self.port.branch_checks(self.repo, production)
-            evaluation = evaluate(pull, branch, self.config.gate.checks)
+            evaluation = self.gate(pull)
             if evaluation.verdict != GO:
                 self._refuse(pull, evaluation)
             green = ", ".join(evaluation.green_required) or "none required"
@@ -444,6 +443,18 @@ class _Run:
                 return self._plan_resume(pull)
             merged_now = False
         return self.finish(pull, evaluation, merged_now)
+
+    def gate(self, pull: PullShipState) -> Evaluation:
+        """The go/no-go (opsgh.ops.gate) of `pull` at its head SHA, the one the merge pins."""
+        from opsgh.gate.checks import passed_names
+        from opsgh.gate.verdict import Verdict, VerdictState
+        from opsgh.ops.gate import evaluate_gate, gather, now_of
+
+        data = gather(self.port, self.repo, self.config, self.clock, pull)
+        verdict = Verdict.combine(pull.head_sha, evaluate_gate(self.config, data, now_of(self.clock)))
+        green = passed_names(self.config.gate.checks, data.branch.required_contexts, pull.checks)
+        reasons = verdict.reasons if verdict.state is not VerdictState.GO else ()
+        return Evaluation(str(verdict.state), pull.head_sha, reasons, verdict.warnings, tuple(green))
 
     def _refuse(self, pull: PullShipState, evaluation: Evaluation) -> None:
         reasons = "; ".join(evaluation.reasons)

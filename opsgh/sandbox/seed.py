@@ -92,6 +92,7 @@ release:
 gate:
   approvals: {min: 1}
   migrations: {paths: ["migrations/**"], allow_label: destructive-migration-approved}
+  checklist: advisory  # the demo ticks no boxes: listed as a warning, not a NO-GO
 """
 
 

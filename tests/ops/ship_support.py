@@ -23,6 +23,8 @@ branches: {staging: main, production: prod}
 release: {title: "Release {date}", tag: "v{date}", timezone: America/New_York}
 notify: {slack_webhook_env: SLACK_WEBHOOK_URL}
 ops_log: {issue: Ops Log}
+# what ship itself is tested for: checks and mergeability (approvals and the checklist: tests/ops/test_gate.py)
+gate: {approvals: {min: 0}, checklist: "off"}
 """
 
 BODY = """\

@@ -22,6 +22,8 @@ SEMVER = """\
 branches: {staging: main, production: prod}
 release: {title: "Release {date}", versioning: semver, timezone: America/New_York}
 ops_log: {issue: Ops Log}
+# what ship itself is tested for: checks and mergeability (approvals and the checklist: tests/ops/test_gate.py)
+gate: {approvals: {min: 0}, checklist: "off"}
 """
 
 BODY = """\
