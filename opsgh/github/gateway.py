@@ -16,6 +16,7 @@ import httpx
 
 from opsgh.clock import Clock, SystemClock
 from opsgh.errors import GitHubError, NotFound, ValidationFailed
+from opsgh.gate.security import AlertsRead
 from opsgh.github.auth import AppInstallationTokens, StaticToken, token_kind
 from opsgh.github.gateway_ship import ShipGatewayMixin
 from opsgh.github.graphql import GraphQLClient
@@ -447,3 +448,10 @@ class GitHubGateway(ShipGatewayMixin):
 
     def graphql(self, name: str, variables: dict[str, Any]) -> dict[str, Any]:
         return self._graphql.execute(name, variables)
+
+    def security_alerts(self, full_name: str, source: str, severity: str) -> AlertsRead:
+        """Open `source` (dependabot, code_scanning) alerts at or above `severity` (the gate's security
+        criterion); a disabled feature or a token that may not read them is `unavailable`, not an error."""
+        from opsgh.github.alerts import read_security_alerts
+
+        return read_security_alerts(self.transport, full_name, source, severity)

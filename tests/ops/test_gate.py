@@ -109,3 +109,37 @@ def test_cli_exit_codes_and_json(shop: ReleaseRepo, capsys: pytest.CaptureFixtur
     shop.report("success")
     assert run(["gate"], environ=environ) == ExitCode.OK
     assert capsys.readouterr().out.startswith("GO at ")
+
+
+SECURITY = CONFIG + "  security: {dependabot: high, code_scanning: high}\n  approvals: {min: 0}\n"
+
+
+def test_security_alerts_block_and_a_disabled_feature_is_skipped(sandbox: Sandbox, sandbox_clock: FakeClock) -> None:
+    from opsgh.sandbox.routes.security import add_dependabot_alert, set_security_features
+
+    shop = ReleaseRepo(sandbox, sandbox_clock, config=SECURITY.replace("  approvals: {min: 1}\n", ""))
+    try:
+        shop.features("tax")
+        shop.open_release_pr(body=BODY)
+        shop.report("success")
+        add_dependabot_alert(sandbox, "acme", "shop", severity="medium", package="left-pad", ecosystem="npm")
+        verdict = gate(shop.gateway(), shop.full_name, shop.config, shop.clock)
+        security = {r.key: r for r in verdict.results}["security"]
+        # code scanning has no analysis yet (GitHub's 404): not read, said so; medium is below high.
+        assert security.outcome is Outcome.PASS, security
+        assert "not read: code_scanning" in security.summary
+        assert verdict.state is VerdictState.GO, verdict.reasons
+
+        add_dependabot_alert(sandbox, "acme", "shop", severity="critical", package="log4j", ecosystem="maven")
+        verdict = gate(shop.gateway(), shop.full_name, shop.config, shop.clock)
+        assert verdict.state is VerdictState.NO_GO
+        assert verdict.reasons == ("Security alerts: open alerts: 1 dependabot (>= high)",)
+
+        set_security_features(sandbox, "acme", "shop", dependabot_alerts=False)
+        verdict = gate(shop.gateway(), shop.full_name, shop.config, shop.clock)
+        security = {r.key: r for r in verdict.results}["security"]
+        assert security.outcome is Outcome.SKIP
+        assert "disabled" in security.summary
+        assert verdict.state is VerdictState.GO
+    finally:
+        shop.close()
