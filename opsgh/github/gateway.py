@@ -455,3 +455,14 @@ class GitHubGateway(ShipGatewayMixin):
         from opsgh.github.alerts import read_security_alerts
 
         return read_security_alerts(self.transport, full_name, source, severity)
+
+    def team_members(self, org: str, slug: str) -> tuple[str, ...] | None:
+        """The logins of a team (child teams included, as GitHub lists them); None when the team is
+        not visible to this token (404/403), so the gate says it could not check instead of failing."""
+        from opsgh.errors import Forbidden
+
+        try:
+            return tuple(str(member["login"]) for member in self.transport.paginate(
+                f"/orgs/{quote(org, safe='')}/teams/{quote(slug, safe='')}/members", {"per_page": 100}))
+        except (NotFound, Forbidden):
+            return None

@@ -123,7 +123,23 @@ def gather(port: ShipPort, repo: str, config: Config, clock: Clock, pull: PullSh
             alerts.append(AlertsRead(source, unavailable="this gateway cannot read security alerts"))
         else:
             alerts.append(reader(repo, source, level))
-    return GateData(pull, branch, labels, reviews, None, issues, tuple(files), complete, tuple(alerts))
+    return GateData(pull, branch, labels, reviews, _team_members(port, repo, gate_config.approvals.teams), issues,
+                    tuple(files), complete, tuple(alerts))
+
+
+def _team_members(port: ShipPort, repo: str, teams: Sequence[str]) -> dict[str, tuple[str, ...]] | None:
+    """Members of each configured team (`slug` in the repository's organization, or `org/slug`);
+    a team that cannot be read is left out (the criterion then says so)."""
+    if not teams:
+        return None
+    reader = cast(Callable[[str, str], tuple[str, ...] | None] | None, getattr(port, "team_members", None))
+    found: dict[str, tuple[str, ...]] = {}
+    for team in teams:
+        org, _, slug = team.rpartition("/")
+        members = reader(org or repo.split("/", 1)[0], slug) if reader is not None else None
+        if members is not None:
+            found[team] = members
+    return found
 
 
 def evaluate_gate(config: Config, data: GateData, now: datetime) -> list[CriterionResult]:
