@@ -143,3 +143,35 @@ def test_security_alerts_block_and_a_disabled_feature_is_skipped(sandbox: Sandbo
         assert verdict.state is VerdictState.GO
     finally:
         shop.close()
+
+
+MIGRATIONS = CONFIG + ('  migrations: {paths: ["db/migrations/**"], allow_label: destructive-ok}\n'
+                       "  security: {dependabot: high}\n")
+
+
+def test_a_destructive_migration_needs_the_label_and_the_requests_stay_few(sandbox: Sandbox,
+                                                                          sandbox_clock: FakeClock) -> None:
+    shop = ReleaseRepo(sandbox, sandbox_clock, config=MIGRATIONS)
+    try:
+        shop.push({"db/migrations/0042_drop_legacy.sql": "ALTER TABLE users DROP COLUMN legacy_id;\n"},
+                  "Drop legacy ids")
+        number = shop.open_release_pr(body=BODY)["number"]
+        shop.report("success")
+        shop.call("POST", f"/pulls/{number}/reviews", {"event": "APPROVE"}, login="bob")
+        gateway = shop.gateway()
+        verdict = gate(gateway, shop.full_name, shop.config, shop.clock, number)
+        assert verdict.state is VerdictState.NO_GO
+        assert len(verdict.reasons) == 1
+        assert verdict.reasons[0].startswith("Migrations: 1 destructive statement(s) in migrations; add the label "
+                                             "'destructive-ok'")
+        # PR state + checks, branch, rulesets, labels + reviews, P0 issues, compare, Dependabot alerts.
+        assert len(gateway.ledger) == 7, gateway.ledger.summary()
+
+        shop.call("POST", "/labels", {"name": "destructive-ok", "color": "b60205", "description": "Approved"},
+                  expect=201)
+        shop.call("POST", f"/issues/{number}/labels", {"labels": ["destructive-ok"]})
+        verdict = gate(shop.gateway(), shop.full_name, shop.config, shop.clock, number)
+        assert verdict.state is VerdictState.GO, verdict.reasons
+        assert "allowed by the label" in {r.key: r for r in verdict.results}["migrations"].summary
+    finally:
+        shop.close()
