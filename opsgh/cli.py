@@ -221,7 +221,24 @@ def gate_command(state: CliState, pr: int | None, as_json: bool) -> None:
     repo = state.settings().repo
     if repo is None:
         raise UsageError("no repository to gate", "pass --repo OWNER/NAME or set GITHUB_REPOSITORY")
-    verdict = gate(state.gateway(), repo, state.config(), SystemClock(), pr)
+    config = state.config()
+    clock = SystemClock()
+    probe_client = None
+    if config.gate.probes or config.gate.parity is not None:
+        from opsgh.github.probes import HttpxProbeClient
+
+        probe_client = HttpxProbeClient(clock)
+    runner = None
+    if config.gate.commands:
+        # Commands come from the configuration on the default branch, never from the PR head.
+        from opsgh.shell import SubprocessCommandRunner
+
+        runner = SubprocessCommandRunner()
+    try:
+        verdict = gate(state.gateway(), repo, config, clock, pr, probe_client=probe_client, command_runner=runner)
+    finally:
+        if probe_client is not None:
+            probe_client.close()
     if as_json:
         import json
 

@@ -6,14 +6,12 @@ unknown; the required contexts of the production branch; one GraphQL read of lab
 reviews; then only what is configured: blocking issues, the release diff for migrations, security
 alerts). `evaluate_gate` is pure and is what `opsgh ship` calls at the head it pins.
 
-The network criteria (HTTP probes, parity, command probes) live in `opsgh.gate.probes`,
-`opsgh.gate.parity` and `opsgh.gate.commands`; they run only when a `probe_client` /
-`command_runner` is given and their module is present.
+The network criteria (HTTP probes, parity, command probes: `opsgh.gate.probes`, `.parity`,
+`.commands`) run only when a `probe_client` / `command_runner` is given.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,9 +22,13 @@ from opsgh.config import Config, Criterion
 from opsgh.errors import PreconditionFailed
 from opsgh.gate.checklist import evaluate_checklist
 from opsgh.gate.checks import evaluate_checks
+from opsgh.gate.commands import evaluate_commands
 from opsgh.gate.issues import evaluate_issues
 from opsgh.gate.mergeability import evaluate_mergeability
 from opsgh.gate.migrations import evaluate_migrations
+from opsgh.gate.parity import evaluate_parity
+from opsgh.gate.probe_port import CommandRunner, ProbeClient
+from opsgh.gate.probes import evaluate_probes
 from opsgh.gate.reviews import Review, evaluate_reviews
 from opsgh.gate.security import AlertsRead, evaluate_security
 from opsgh.gate.verdict import CriterionResult, Verdict
@@ -169,33 +171,22 @@ def evaluate_gate(config: Config, data: GateData, now: datetime) -> list[Criteri
     return results
 
 
-def _optional(module: str, function: str) -> Callable[..., Any] | None:
-    """A network criterion's entry point, when its module is installed (built separately)."""
-    try:
-        return cast(Callable[..., Any], getattr(importlib.import_module(module), function))
-    except (ImportError, AttributeError):
-        return None
-
-
-def network_results(config: Config, clock: Clock, probe_client: object | None,
-                    command_runner: object | None) -> list[CriterionResult]:
-    """HOOK: HTTP probes, parity and command probes (opsgh.gate.probes/parity/commands)."""
+def network_results(config: Config, clock: Clock, probe_client: ProbeClient | None,
+                    command_runner: CommandRunner | None) -> list[CriterionResult]:
+    """HTTP probes, parity and command probes, when configured and given a client / runner."""
     gate_config = config.gate
     found: list[CriterionResult] = []
     if probe_client is not None and gate_config.probes:
-        probes = _optional("opsgh.gate.probes", "evaluate_probes")
-        if probes is not None:
-            found.append(probes(gate_config.probes, probe_client, clock))
+        found.append(evaluate_probes(gate_config.probes, probe_client, clock,
+                                     advisory=gate_config.is_advisory("probes")))
     if probe_client is not None and gate_config.parity is not None:
-        parity = _optional("opsgh.gate.parity", "evaluate_parity")
-        result = parity(gate_config.parity, probe_client) if parity is not None else None
-        if result is not None:
-            found.append(result)
+        parity = evaluate_parity(gate_config.parity, probe_client, advisory=gate_config.is_advisory("parity"))
+        if parity is not None:
+            found.append(parity)
     if command_runner is not None and gate_config.commands:
-        commands = _optional("opsgh.gate.commands", "evaluate_commands")
-        if commands is not None:
-            found.append(commands(gate_config.commands, command_runner))
-    return [r.as_advisory() if gate_config.is_advisory(cast(Criterion, r.key)) else r for r in found]
+        found.append(evaluate_commands(gate_config.commands, command_runner,
+                                       advisory=gate_config.is_advisory("commands")))
+    return found
 
 
 def now_of(clock: Clock) -> datetime:
@@ -203,7 +194,7 @@ def now_of(clock: Clock) -> datetime:
 
 
 def gate(port: ShipPort, repo: str, config: Config, clock: Clock, pr_number: int | None = None, *,
-         probe_client: object | None = None, command_runner: object | None = None) -> Verdict:
+         probe_client: ProbeClient | None = None, command_runner: CommandRunner | None = None) -> Verdict:
     """The verdict on the Release PR (or PR `pr_number`) at its current head SHA.
 
     Raises PreconditionFailed when there is no open Release PR or the PR is not open.

@@ -175,3 +175,68 @@ def test_a_destructive_migration_needs_the_label_and_the_requests_stay_few(sandb
         assert "allowed by the label" in {r.key: r for r in verdict.results}["migrations"].summary
     finally:
         shop.close()
+
+
+class _Health:
+    """A health endpoint on 127.0.0.1 whose answer the test switches."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.status, self.body = 503, b'{"database": {"ok": false}}'
+        health = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(health.status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(health.body)))
+                self.end_headers()
+                self.wfile.write(health.body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/healthz"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_probes_and_commands_join_the_verdict(sandbox: Sandbox, sandbox_clock: FakeClock) -> None:
+    from opsgh.github.probes import HttpxProbeClient
+    from opsgh.shell import SubprocessCommandRunner
+
+    health = _Health()
+    config = CONFIG + (f'  probes: [{{name: staging health, url: "{health.url}", samples: 2,\n'
+                       "            expect: {status: 200, json: {database.ok: true}}}]\n"
+                       '  commands: [{name: smoke, run: "echo smoke ok", expect_output: "smoke ok"}]\n')
+    shop = ReleaseRepo(sandbox, sandbox_clock, config=config)
+    client = HttpxProbeClient()
+    try:
+        shop.features("tax")
+        number = shop.open_release_pr(body=BODY)["number"]
+        shop.report("success")
+        shop.call("POST", f"/pulls/{number}/reviews", {"event": "APPROVE"}, login="bob")
+        runner = SubprocessCommandRunner()
+        verdict = gate(shop.gateway(), shop.full_name, shop.config, shop.clock, probe_client=client,
+                       command_runner=runner)
+        outcomes = {r.key: r.outcome for r in verdict.results}
+        assert verdict.state is VerdictState.NO_GO
+        assert outcomes["probes"] is Outcome.FAIL
+        assert outcomes["commands"] is Outcome.PASS
+        assert [r.split(":")[0] for r in verdict.reasons] == [r.title for r in verdict.results
+                                                              if r.key == "probes"]
+
+        health.status, health.body = 200, b'{"database": {"ok": true}}'
+        verdict = gate(shop.gateway(), shop.full_name, shop.config, shop.clock, probe_client=client,
+                       command_runner=runner)
+        assert verdict.state is VerdictState.GO, verdict.reasons
+    finally:
+        client.close()
+        health.close()
+        shop.close()
