@@ -240,3 +240,18 @@ def test_probes_and_commands_join_the_verdict(sandbox: Sandbox, sandbox_clock: F
         client.close()
         health.close()
         shop.close()
+
+
+def test_a_gate_without_issues_migrations_or_alerts_costs_four_requests(sandbox: Sandbox,
+                                                                         sandbox_clock: FakeClock) -> None:
+    shop = ReleaseRepo(sandbox, sandbox_clock)
+    try:
+        shop.features("tax")
+        number = shop.open_release_pr(body=BODY)["number"]
+        shop.report("success")
+        gateway = shop.gateway()
+        gate(gateway, shop.full_name, shop.config, shop.clock, number)
+        # the PR state with its checks (GraphQL), the branch, its rules, labels + latest reviews (GraphQL)
+        assert len(gateway.ledger) == 4, gateway.ledger.summary()
+    finally:
+        shop.close()
