@@ -10,8 +10,10 @@ TITLE = "Mergeability"
 
 
 def evaluate_mergeability(mergeable: str | None, merge_state_status: str | None, *, is_draft: bool,
-                          head_ref: str, base_ref: str, advisory: bool = False) -> CriterionResult:
-    """BLOCKED is reported but passes here: what blocks (checks, reviews) has its own criterion."""
+                          head_ref: str, base_ref: str, blocked_explained: bool = True,
+                          advisory: bool = False) -> CriterionResult:
+    """BLOCKED passes when another criterion already explains it (`blocked_explained`: a failing or
+    pending check, a missing approval); otherwise something opsgh does not see blocks the merge."""
     state = (merge_state_status or "UNKNOWN").upper()
 
     def result(outcome: Outcome, summary: str) -> CriterionResult:
@@ -26,6 +28,9 @@ def evaluate_mergeability(mergeable: str | None, merge_state_status: str | None,
         return result(Outcome.FAIL, f"{head_ref} is behind {base_ref}, which requires up-to-date branches")
     if mergeable in (None, "UNKNOWN") or state == "UNKNOWN":
         return result(Outcome.PENDING, "GitHub has not finished computing whether it can be merged")
+    if state == "BLOCKED" and not blocked_explained:
+        return result(Outcome.FAIL, f"GitHub reports the merge into {base_ref} as blocked by branch protection or "
+                                    "rulesets (not by the checks or approvals opsgh reads)")
     if state == "BLOCKED":
         return result(Outcome.PASS, "no conflicts (GitHub reports it blocked: see checks and approvals)")
     if state == "UNSTABLE":

@@ -31,7 +31,7 @@ from opsgh.gate.probe_port import CommandRunner, ProbeClient
 from opsgh.gate.probes import evaluate_probes
 from opsgh.gate.reviews import Review, evaluate_reviews
 from opsgh.gate.security import AlertsRead, evaluate_security
-from opsgh.gate.verdict import CriterionResult, Verdict
+from opsgh.gate.verdict import CriterionResult, Outcome, Verdict
 from opsgh.gate.windows import evaluate_freezes, evaluate_windows
 from opsgh.ports import BranchChecks, FileChange, IssueInfo, PullShipState, ShipPort
 
@@ -152,13 +152,16 @@ def evaluate_gate(config: Config, data: GateData, now: datetime) -> list[Criteri
         return gate_config.is_advisory(key)
 
     pull = data.pull
+    checks = evaluate_checks(gate_config.checks, data.branch.required_contexts, pull.checks, pull.head_sha,
+                             advisory=advisory("checks"))
+    reviews = evaluate_reviews(gate_config.approvals, pull.review_decision, data.reviews, data.team_members,
+                               advisory=advisory("approvals"))
+    explained = any(r.outcome in (Outcome.FAIL, Outcome.PENDING) for r in (checks, reviews))
     results = [
-        evaluate_checks(gate_config.checks, data.branch.required_contexts, pull.checks, pull.head_sha,
-                        advisory=advisory("checks")),
-        evaluate_reviews(gate_config.approvals, pull.review_decision, data.reviews, data.team_members,
-                         advisory=advisory("approvals")),
+        checks,
+        reviews,
         evaluate_mergeability(pull.mergeable, pull.merge_state_status, is_draft=pull.is_draft,
-                              head_ref=pull.head_ref, base_ref=pull.base_ref),
+                              head_ref=pull.head_ref, base_ref=pull.base_ref, blocked_explained=explained),
         evaluate_issues(gate_config.blocking_issue_labels, data.blocking_issues,
                         advisory=advisory("blocking_issue_labels")),
         evaluate_security(gate_config.security, data.alerts, advisory=advisory("security")),

@@ -32,3 +32,10 @@ def test_draft_and_messages() -> None:
     assert judge("MERGEABLE", "CLEAN", draft=True) is Outcome.FAIL
     behind = evaluate_mergeability("MERGEABLE", "BEHIND", is_draft=False, head_ref="main", base_ref="prod")
     assert behind.summary == "main is behind prod, which requires up-to-date branches"
+
+
+def test_blocked_fails_only_when_nothing_else_explains_it() -> None:
+    unexplained = evaluate_mergeability("MERGEABLE", "BLOCKED", is_draft=False, head_ref="main", base_ref="prod",
+                                        blocked_explained=False)
+    assert unexplained.outcome is Outcome.FAIL
+    assert "blocked by branch protection or rulesets" in unexplained.summary
