@@ -200,19 +200,28 @@ def release_command(state: CliState, dry_run: bool, refresh: bool) -> None:
 @cli.command("gate")
 @click.argument("pr", required=False, type=click.IntRange(min=1), metavar="[PR]")
 @click.option("--json", "as_json", is_flag=True, help="Print the verdict and every criterion as JSON.")
+@click.option("--publish/--no-publish", default=False, show_default=True,
+              help="Write the verdict to GitHub: one sticky PR comment and the check run `opsgh / go-no-go` "
+                   "(a commit status for tokens that may not create check runs).")
 @pass_state
-def gate_command(state: CliState, pr: int | None, as_json: bool) -> None:
-    """Evaluate the go/no-go of the Release PR at its head SHA; change nothing.
+def gate_command(state: CliState, pr: int | None, as_json: bool, publish: bool) -> None:
+    """Evaluate the go/no-go of the Release PR at its head SHA.
 
     Prints the verdict first, then one line per criterion (checks, approvals,
     mergeability, blocking issues, security, windows, freezes, migrations, checklist).
     Exits 0 on GO, 4 on NO-GO, 6 on PENDING (a required check still running or not
     reported yet, mergeability still being computed).
 
+    Changes nothing unless --publish is given (safe to run locally); with --publish
+    the verdict is written to the PR (edited in place, nothing written when nothing
+    changed). In GitHub Actions the job summary and the step outputs `verdict` and
+    `reasons` (JSON) are written too.
+
     \b
     Examples:
       opsgh gate
       opsgh --repo acme/shop gate 42 --json
+      opsgh gate --publish
     """
     from opsgh.clock import SystemClock
     from opsgh.gate.verdict import VerdictState
@@ -235,10 +244,33 @@ def gate_command(state: CliState, pr: int | None, as_json: bool) -> None:
 
         runner = SubprocessCommandRunner()
     try:
+        if publish and pr is None:
+            from opsgh.ops.gate import locate_release_pull
+
+            pr = locate_release_pull(state.gateway(), repo, config, None)
         verdict = gate(state.gateway(), repo, config, clock, pr, probe_client=probe_client, command_runner=runner)
     finally:
         if probe_client is not None:
             probe_client.close()
+    comment_url = None
+    if publish and pr is not None:
+        from opsgh.ops.publish_verdict import publish_verdict
+
+        published = publish_verdict(state.gateway(), repo, pr, verdict)
+        comment_url = published.comment_url
+        click.echo(f"published: comment {published.comment} ({published.comment_url}), "
+                   f"{published.check_kind} {published.check}", err=True)
+    if state.environ.get("GITHUB_ACTIONS") == "true":
+        import json
+
+        from opsgh.action import ActionsRuntime
+        from opsgh.ops.publish_verdict import summary_text
+        from opsgh.render.engine import Renderer
+
+        runtime = ActionsRuntime(state.environ)
+        runtime.set_output("verdict", str(verdict.state))
+        runtime.set_output("reasons", json.dumps(list(verdict.reasons)))
+        runtime.add_summary(summary_text(verdict, pr, Renderer(), comment_url))
     if as_json:
         import json
 

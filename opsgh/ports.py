@@ -361,3 +361,47 @@ class ShipPort(GitHubPort, Protocol):
     def find_open_issue(self, full_name: str, title: str) -> IssueRef | None: ...
 
     def create_issue(self, full_name: str, title: str, body: str) -> IssueRef: ...
+
+
+# ----------------------------------------------------------------------------- publishing the gate verdict
+# What `opsgh.ops.publish_verdict` asks of GitHub: the sticky PR comment, the check run (or the commit
+# status when the token may not create check runs). Implemented by `ShipGatewayMixin` / `GitHubGateway`.
+
+
+@dataclass(frozen=True, slots=True)
+class CheckRunRef:
+    id: int
+    url: str  # html_url
+    status: str  # queued, in_progress, completed
+    conclusion: str | None
+    title: str | None
+    summary: str | None
+
+
+class VerdictPort(Protocol):
+    """The writes and reads of publishing a verdict. Finds return None / nothing for nothing."""
+
+    def iter_issue_comments(self, full_name: str, number: int) -> Iterator[CommentRef]:
+        """The comments of an issue or pull request, oldest first, a page (100) at a time, lazily."""
+        ...
+
+    def create_issue_comment(self, full_name: str, number: int, body: str) -> CommentRef: ...
+
+    def update_issue_comment(self, full_name: str, comment_id: int, body: str) -> CommentRef: ...
+
+    def check_runs_allowed(self) -> bool:
+        """False when the token cannot create check runs (PATs, OAuth tokens: GitHub Apps only)."""
+        ...
+
+    def find_check_run(self, full_name: str, sha: str, name: str) -> CheckRunRef | None: ...
+
+    def create_check_run(self, full_name: str, *, name: str, head_sha: str, status: str, conclusion: str | None,
+                         title: str, summary: str, details_url: str | None = None) -> CheckRunRef: ...
+
+    def update_check_run(self, full_name: str, run_id: int, *, status: str, conclusion: str | None,
+                         title: str, summary: str) -> CheckRunRef: ...
+
+    def create_commit_status(self, full_name: str, sha: str, state: str, context: str, description: str,
+                             target_url: str | None = None) -> StatusInfo: ...
+
+    def list_commit_statuses(self, full_name: str, ref: str) -> list[StatusInfo]: ...

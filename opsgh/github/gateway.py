@@ -300,6 +300,11 @@ class GitHubGateway(ShipGatewayMixin):
                                       idempotent=True).json()
         return _status_info(data)
 
+    def check_runs_allowed(self) -> bool:
+        """Only GitHub Apps (installation and Actions tokens) may create check runs; PATs and OAuth
+        tokens get 403 "You must authenticate via a GitHub App." (known from the token's prefix)."""
+        return self._token_kind not in ("classic-pat", "fine-grained-pat", "oauth", "user-to-server")
+
     def list_commit_statuses(self, full_name: str, ref: str) -> list[StatusInfo]:
         path = f"/repos/{full_name}/commits/{_q(ref)}/statuses"
         return [_status_info(s) for s in self.transport.paginate(path)]

@@ -18,6 +18,7 @@ from opsgh.github.transport import Transport
 from opsgh.ports import (
     BranchChecks,
     CheckContextState,
+    CheckRunRef,
     CommentRef,
     DeploymentRef,
     IssueRef,
@@ -242,6 +243,43 @@ class ShipGatewayMixin:
                                       json={"body": body}).json()
         return _comment(data)
 
+    def iter_issue_comments(self, full_name: str, number: int) -> Iterator[CommentRef]:
+        """Comments oldest first, 100 a page, fetched lazily (stop iterating to stop paying)."""
+        for item in self.transport.paginate(f"/repos/{full_name}/issues/{number}/comments"):
+            yield _comment(item)
+
+    def update_issue_comment(self, full_name: str, comment_id: int, body: str) -> CommentRef:
+        data = self.transport.request("PATCH", f"/repos/{full_name}/issues/comments/{comment_id}",
+                                      json={"body": body}).json()
+        return _comment(data)
+
+    # ------------------------------------------------------------------ check runs
+
+    def find_check_run(self, full_name: str, sha: str, name: str) -> CheckRunRef | None:
+        """The latest check run named `name` on `sha` (one request: GitHub filters by name)."""
+        data = self.transport.get_json(f"/repos/{full_name}/commits/{_q(sha)}/check-runs",
+                                       {"check_name": name, "filter": "latest", "per_page": 100})
+        runs = [r for r in data.get("check_runs") or () if isinstance(r, dict) and r.get("name") == name]
+        return _check_run(runs[0]) if runs else None
+
+    def create_check_run(self, full_name: str, *, name: str, head_sha: str, status: str, conclusion: str | None,
+                         title: str, summary: str, details_url: str | None = None) -> CheckRunRef:
+        body: dict[str, Any] = {"name": name, "head_sha": head_sha, "status": status,
+                                "output": {"title": title, "summary": summary}}
+        if conclusion is not None:
+            body["conclusion"] = conclusion
+        if details_url:
+            body["details_url"] = details_url
+        return _check_run(self.transport.request("POST", f"/repos/{full_name}/check-runs", json=body).json())
+
+    def update_check_run(self, full_name: str, run_id: int, *, status: str, conclusion: str | None,
+                         title: str, summary: str) -> CheckRunRef:
+        body: dict[str, Any] = {"status": status, "output": {"title": title, "summary": summary}}
+        if conclusion is not None:
+            body["conclusion"] = conclusion
+        return _check_run(self.transport.request("PATCH", f"/repos/{full_name}/check-runs/{run_id}",
+                                                 json=body).json())
+
     def find_open_issue(self, full_name: str, title: str) -> IssueRef | None:
         """The oldest open issue (not pull request) titled exactly `title`; pages stop at the first hit."""
         wanted = title.strip()
@@ -272,3 +310,9 @@ def _deployment(data: dict[str, Any]) -> DeploymentRef:
 
 def _comment(data: dict[str, Any]) -> CommentRef:
     return CommentRef(int(data["id"]), str(data["html_url"]), str(data.get("body") or ""), _login(data.get("user")))
+
+
+def _check_run(data: dict[str, Any]) -> CheckRunRef:
+    output = data.get("output") or {}
+    return CheckRunRef(int(data["id"]), str(data.get("html_url") or ""), str(data.get("status") or "queued"),
+                       data.get("conclusion"), output.get("title"), output.get("summary"))

@@ -1,0 +1,167 @@
+"""`opsgh gate --publish` against the sandbox: one sticky comment, one check run (or status) per head SHA,
+no write when nothing changed, our comment found past the first page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from ship_support import ReleaseRepo
+
+from opsgh.cli import run
+from opsgh.clock import FakeClock
+from opsgh.errors import ExitCode
+from opsgh.gate.verdict import VerdictState
+from opsgh.github.gateway import GitHubGateway
+from opsgh.ops.gate import gate
+from opsgh.ops.publish_verdict import CHECK_NAME, MARKER, publish_verdict
+from opsgh.sandbox import Sandbox
+
+CONFIG = """\
+branches: {staging: main, production: prod}
+release: {title: "Release {date}", tag: "v{date}", timezone: America/New_York}
+gate:
+  approvals: {min: 1}
+"""
+
+BODY = "## Release\n\n## Pre-deployment checklist\n- [x] Rollback plan confirmed\n"
+
+APP_PERMISSIONS = {"checks": "write", "issues": "write", "pull_requests": "write", "statuses": "write",
+                   "contents": "read", "metadata": "read"}
+
+
+@pytest.fixture
+def shop(sandbox: Sandbox, sandbox_clock: FakeClock) -> Iterator[ReleaseRepo]:
+    repo = ReleaseRepo(sandbox, sandbox_clock, config=CONFIG)
+    yield repo
+    repo.close()
+
+
+def _app_gateway(shop: ReleaseRepo) -> GitHubGateway:
+    token = shop.sandbox.installation_token(shop.sandbox.add_app("opsgh-gate", "acme", permissions=APP_PERMISSIONS))
+    gateway = GitHubGateway.connect(api_url=shop.sandbox.url, token=token, clock=shop.clock, jitter=None)
+    shop._gateways.append(gateway)
+    return gateway
+
+
+def _ours(shop: ReleaseRepo, number: int) -> list[dict[str, object]]:
+    comments = [c for page in (1, 2, 3) for c in shop.call("GET", f"/issues/{number}/comments",
+                                                              params={"per_page": 100, "page": page})]
+    return [c for c in comments if MARKER in str(c["body"])]
+
+
+def _writes(gateway: GitHubGateway) -> int:
+    return gateway.ledger.count("POST") + gateway.ledger.count("PATCH")
+
+
+def test_no_go_then_go_one_comment_one_check_run_no_write_when_unchanged(shop: ReleaseRepo) -> None:
+    shop.features("tax")
+    number = shop.open_release_pr(body=BODY)["number"]
+    shop.report("failure")
+    app = _app_gateway(shop)
+
+    verdict = gate(shop.gateway(), shop.full_name, shop.config, shop.clock, number)
+    assert verdict.state is VerdictState.NO_GO
+    first = publish_verdict(app, shop.full_name, number, verdict)
+    assert (first.comment, first.check_kind, first.check) == ("created", "check-run", "created")
+
+    app.ledger.clear()
+    again = publish_verdict(app, shop.full_name, number, verdict)
+    assert (again.comment, again.check) == ("unchanged", "unchanged")
+    assert _writes(app) == 0, app.ledger.summary()
+
+    shop.report("success")
+    shop.call("POST", f"/pulls/{number}/reviews", {"event": "APPROVE"}, login="bob")
+    verdict = gate(shop.gateway(), shop.full_name, shop.config, shop.clock, number)
+    assert verdict.state is VerdictState.GO, verdict.reasons
+    after = publish_verdict(app, shop.full_name, number, verdict)
+    assert (after.comment, after.check, after.check_run_id) == ("updated", "updated", first.check_run_id)
+    assert after.comment_url == first.comment_url
+
+    ours = _ours(shop, number)
+    assert len(ours) == 1
+    body = str(ours[0]["body"])
+    assert "**GO**" in body
+    assert "**NO-GO**" not in body
+    assert verdict.sha in body
+    runs = shop.call("GET", f"/commits/{verdict.sha}/check-runs", params={"check_name": CHECK_NAME})
+    assert runs["total_count"] == 1
+    assert (runs["check_runs"][0]["status"], runs["check_runs"][0]["conclusion"]) == ("completed", "success")
+
+
+def test_a_classic_pat_falls_back_to_one_commit_status(shop: ReleaseRepo) -> None:
+    shop.features("tax")
+    number = shop.open_release_pr(body=BODY)["number"]
+    shop.report("pending")
+    shop.call("POST", f"/pulls/{number}/reviews", {"event": "APPROVE"}, login="bob")
+    pat = shop.gateway()
+
+    verdict = gate(pat, shop.full_name, shop.config, shop.clock, number)
+    assert verdict.state is VerdictState.PENDING
+    first = publish_verdict(pat, shop.full_name, number, verdict)
+    assert (first.check_kind, first.check) == ("status", "created")
+    pat.ledger.clear()
+    assert publish_verdict(pat, shop.full_name, number, verdict).check == "unchanged"
+    assert _writes(pat) == 0, pat.ledger.summary()
+
+    shop.report("success")
+    verdict = gate(pat, shop.full_name, shop.config, shop.clock, number)
+    assert verdict.state is VerdictState.GO
+    assert publish_verdict(pat, shop.full_name, number, verdict).check == "updated"
+    statuses = [s for s in shop.call("GET", f"/commits/{verdict.sha}/statuses") if s["context"] == CHECK_NAME]
+    assert [s["state"] for s in statuses] == ["success", "pending"]  # newest first: the current one is GO
+    assert len(statuses[0]["description"]) <= 140
+    assert shop.call("GET", f"/commits/{verdict.sha}/check-runs")["total_count"] == 0
+    assert len(_ours(shop, number)) == 1
+
+
+def test_our_comment_is_found_on_page_two_of_150(shop: ReleaseRepo) -> None:
+    shop.features("tax")
+    number = shop.open_release_pr(body=BODY)["number"]
+    shop.report("failure")
+    app = _app_gateway(shop)
+    for index in range(110):
+        shop.call("POST", f"/issues/{number}/comments", {"body": f"chatter {index}"}, expect=201)
+    verdict = gate(shop.gateway(), shop.full_name, shop.config, shop.clock, number)
+    publish_verdict(app, shop.full_name, number, verdict)
+    for index in range(38):
+        shop.call("POST", f"/issues/{number}/comments", {"body": f"more chatter {index}"}, login="bob",
+                  expect=201)
+    # 150 comments; ours is the 111th (page 2 at per_page=100), and bob quotes the marker after it.
+    shop.call("POST", f"/issues/{number}/comments", {"body": f"quoting it: {MARKER}"}, login="bob", expect=201)
+
+    shop.report("success")
+    shop.call("POST", f"/pulls/{number}/reviews", {"event": "APPROVE"}, login="bob")
+    verdict = gate(shop.gateway(), shop.full_name, shop.config, shop.clock, number)
+    app.ledger.clear()
+    result = publish_verdict(app, shop.full_name, number, verdict, author="opsgh-gate[bot]")
+    assert result.comment == "updated"
+    pages = [e for e in app.ledger if e.method == "GET" and e.route.endswith("/comments")]
+    assert len(pages) == 2, app.ledger.summary()  # both pages read, no third
+    mine = [c for c in _ours(shop, number) if c["user"]["login"] == "opsgh-gate[bot]"]
+    assert [c["html_url"] for c in mine] == [result.comment_url]
+
+
+def test_cli_publish_is_opt_in_and_writes_the_actions_summary(shop: ReleaseRepo, tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    shop.features("tax")
+    number = shop.open_release_pr(body=BODY)["number"]
+    shop.report("failure")
+    summary, outputs = tmp_path / "summary.md", tmp_path / "outputs"
+    environ = {"GITHUB_TOKEN": shop.tokens["alice"], "GITHUB_API_URL": shop.sandbox.url,
+               "GITHUB_GRAPHQL_URL": shop.sandbox.graphql_url, "GITHUB_REPOSITORY": shop.full_name}
+
+    assert run(["gate"], environ=environ) == ExitCode.PRECONDITION
+    assert _ours(shop, number) == []  # not published without --publish
+
+    actions = {**environ, "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary),
+               "GITHUB_OUTPUT": str(outputs)}
+    assert run(["gate", "--publish"], environ=actions) == ExitCode.PRECONDITION
+    capsys.readouterr()
+    assert len(_ours(shop, number)) == 1
+    assert "**NO-GO**" in summary.read_text()
+    written = outputs.read_text()
+    assert "verdict" in written
+    assert "NO-GO" in written
+    assert "required check 'ci' failed" in written
