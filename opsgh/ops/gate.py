@@ -35,6 +35,9 @@ from opsgh.gate.verdict import CriterionResult, Outcome, Verdict
 from opsgh.gate.windows import evaluate_freezes, evaluate_windows
 from opsgh.ports import BranchChecks, FileChange, IssueInfo, PullShipState, ShipPort
 
+# The check run (or commit status) `opsgh gate --publish` writes: the gate never judges itself (a
+# previous NO-GO on the same head would otherwise keep it NO-GO forever, even when it is required).
+GATE_CHECK_NAME = "opsgh / go-no-go"
 # Seconds between re-reads while GitHub computes mergeability (null is not an answer): ~19 s in all.
 MERGEABLE_WAITS = (1.0, 2.0, 3.0, 5.0, 8.0)
 
@@ -152,8 +155,9 @@ def evaluate_gate(config: Config, data: GateData, now: datetime) -> list[Criteri
         return gate_config.is_advisory(key)
 
     pull = data.pull
-    checks = evaluate_checks(gate_config.checks, data.branch.required_contexts, pull.checks, pull.head_sha,
-                             advisory=advisory("checks"))
+    required = tuple(c for c in data.branch.required_contexts if c != GATE_CHECK_NAME)
+    others = tuple(c for c in pull.checks if c.name != GATE_CHECK_NAME)
+    checks = evaluate_checks(gate_config.checks, required, others, pull.head_sha, advisory=advisory("checks"))
     reviews = evaluate_reviews(gate_config.approvals, pull.review_decision, data.reviews, data.team_members,
                                advisory=advisory("approvals"))
     explained = any(r.outcome in (Outcome.FAIL, Outcome.PENDING) for r in (checks, reviews))

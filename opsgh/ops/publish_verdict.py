@@ -21,11 +21,12 @@ from typing import Any
 
 from opsgh.errors import Forbidden
 from opsgh.gate.verdict import Verdict, VerdictState
+from opsgh.ops.gate import GATE_CHECK_NAME
 from opsgh.ports import CommentRef, VerdictPort
 from opsgh.render.engine import Renderer
 
 MARKER = "<!-- opsgh:gate -->"
-CHECK_NAME = "opsgh / go-no-go"
+CHECK_NAME = GATE_CHECK_NAME
 SUMMARY_LIMIT = 65_535  # GitHub's limit on a check run's output.summary
 COMMENT_LIMIT = 65_536  # GitHub's limit on a comment body
 DESCRIPTION_LIMIT = 140  # GitHub's limit on a commit status description
