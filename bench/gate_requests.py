@@ -9,9 +9,12 @@ classic PAT (the commit-status fallback), and counts the requests in the gateway
 `gate` + `publish_verdict` only (what a re-run of the workflow costs). The PR number is given, as the
 Action does on pull_request events; without it `gate` adds one request to find the Release PR.
 
-Where the requests go (App token, nothing changed):
+Where the requests go:
   gate: PR state and checks (GraphQL) + required checks (branch, rulesets) + labels and reviews (GraphQL) . 4
-  publish: the PR's comments (1 page below 100 comments) + the check run on the head (by name) .......... 2
+  publish, nothing changed: the PR's comments (1 page below 100 comments); our check's state comes from
+    the gate's GraphQL read of the head's checks ........................................................ 1
+  publish, verdict changed: comments + find the check run by name (or list the statuses) + PATCH the run
+    (or POST a status) + PATCH the comment ............................................................ 4
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from opsgh.clock import FakeClock
 from opsgh.github.gateway import GitHubGateway
 from opsgh.ops.gate import gate
 from opsgh.ops.publish_verdict import publish_verdict
+from opsgh.ports import PullShipState
 from opsgh.sandbox import Sandbox
 
 APP_PERMISSIONS = {"checks": "write", "issues": "write", "pull_requests": "write", "statuses": "write",
@@ -78,9 +82,10 @@ def measure(scenario: Scenario, verbose: bool) -> tuple[int, int, int]:
             publish_verdict(gateway, repo.full_name, number, gate(gateway, repo.full_name, repo.config, clock, number))
             scenario.prepare(repo, number)
             gateway.ledger.clear()
-            verdict = gate(gateway, repo.full_name, repo.config, clock, number)
+            seen: list[PullShipState] = []
+            verdict = gate(gateway, repo.full_name, repo.config, clock, number, on_pull=seen.append)
             gate_count = len(gateway.ledger)
-            publish_verdict(gateway, repo.full_name, number, verdict)
+            publish_verdict(gateway, repo.full_name, number, verdict, head_checks=seen[-1].checks)
             if verbose:
                 for entry in gateway.ledger.entries:
                     print(f"    {entry.method:5s} {entry.path} -> {entry.status}")

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from opsgh.config import Config
     from opsgh.context import Settings
     from opsgh.github.gateway import GitHubGateway
+    from opsgh.ports import PullShipState
 
 
 class CliState:
@@ -248,7 +249,9 @@ def gate_command(state: CliState, pr: int | None, as_json: bool, publish: bool) 
             from opsgh.ops.gate import locate_release_pull
 
             pr = locate_release_pull(state.gateway(), repo, config, None)
-        verdict = gate(state.gateway(), repo, config, clock, pr, probe_client=probe_client, command_runner=runner)
+        seen: list[PullShipState] = []
+        verdict = gate(state.gateway(), repo, config, clock, pr, probe_client=probe_client, command_runner=runner,
+                       on_pull=seen.append)
     finally:
         if probe_client is not None:
             probe_client.close()
@@ -256,7 +259,8 @@ def gate_command(state: CliState, pr: int | None, as_json: bool, publish: bool) 
     if publish and pr is not None:
         from opsgh.ops.publish_verdict import publish_verdict
 
-        published = publish_verdict(state.gateway(), repo, pr, verdict)
+        published = publish_verdict(state.gateway(), repo, pr, verdict,
+                                    head_checks=seen[-1].checks if seen else None)
         comment_url = published.comment_url
         click.echo(f"published: comment {published.comment} ({published.comment_url}), "
                    f"{published.check_kind} {published.check}", err=True)

@@ -201,13 +201,17 @@ def now_of(clock: Clock) -> datetime:
 
 
 def gate(port: ShipPort, repo: str, config: Config, clock: Clock, pr_number: int | None = None, *,
-         probe_client: ProbeClient | None = None, command_runner: CommandRunner | None = None) -> Verdict:
+         probe_client: ProbeClient | None = None, command_runner: CommandRunner | None = None,
+         on_pull: Callable[[PullShipState], None] | None = None) -> Verdict:
     """The verdict on the Release PR (or PR `pr_number`) at its current head SHA.
 
+    `on_pull` sees the PR as read (publishing uses its checks to skip re-reading its own check run).
     Raises PreconditionFailed when there is no open Release PR or the PR is not open.
     """
     number = locate_release_pull(port, repo, config, pr_number)
     pull = read_pull(port, repo, number, clock)
+    if on_pull is not None:
+        on_pull(pull)
     if pull.state != "OPEN":
         raise PreconditionFailed(f"#{pull.number} is {pull.state.lower()}: there is nothing to gate",
                                  "gate an open pull request")

@@ -11,18 +11,21 @@
 - Tokens that may not create check runs (classic and fine-grained PATs, OAuth: GitHub answers 403
   "You must authenticate via a GitHub App.") get a commit status with the same context instead
   (success / failure / pending, description <= 140 characters).
+- The check is written before the comment, so an unchanged comment proves the last publish finished;
+  given the head's checks as the gate read them (`head_checks`), an unchanged comment and our check
+  already in the verdict's state cost one request (the comments) and no write.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from opsgh.errors import Forbidden
 from opsgh.gate.verdict import Verdict, VerdictState
 from opsgh.ops.gate import GATE_CHECK_NAME
-from opsgh.ports import CommentRef, VerdictPort
+from opsgh.ports import CheckContextState, CommentRef, VerdictPort
 from opsgh.render.engine import Renderer
 
 MARKER = "<!-- opsgh:gate -->"
@@ -104,18 +107,31 @@ def find_comment(port: VerdictPort, repo: str, number: int, author: str | None) 
     return None
 
 
-def publish_comment(port: VerdictPort, repo: str, number: int, body: str,
-                    author: str | None = None) -> tuple[CommentRef, str]:
-    found = find_comment(port, repo, number, author)
+def same_body(found: CommentRef, body: str) -> bool:
+    return found.body.replace("\r\n", "\n").rstrip() == body.rstrip()
+
+
+def publish_comment(port: VerdictPort, repo: str, number: int, body: str, found: CommentRef | None) -> tuple[
+        CommentRef, str]:
     if found is None:
         return port.create_issue_comment(repo, number, body), "created"
-    if found.body.replace("\r\n", "\n").rstrip() == body.rstrip():
+    if same_body(found, body):
         return found, "unchanged"
     return port.update_issue_comment(repo, found.id, body), "updated"
 
 
-def publish_check(port: VerdictPort, repo: str, verdict: Verdict, summary: str,
-                  details_url: str | None = None) -> tuple[str, str, int | None]:
+def check_shown(verdict: Verdict, head_checks: Sequence[CheckContextState], check_runs: bool) -> bool:
+    """Whether the head's checks (as the gate read them) already show our check in the verdict's state."""
+    if check_runs:
+        wanted = {VerdictState.GO: "completed/success", VerdictState.NO_GO: "completed/failure",
+                  VerdictState.PENDING: "in_progress"}[verdict.state]
+    else:
+        wanted = STATUS_STATES[verdict.state]
+    ours = [c.detail for c in head_checks if c.name == CHECK_NAME]
+    return ours == [wanted]
+
+
+def publish_check(port: VerdictPort, repo: str, verdict: Verdict, summary: str) -> tuple[str, str, int | None]:
     """(kind, action, run id): the check run, or the commit status when check runs are not allowed."""
     conclusion = CONCLUSIONS[verdict.state]
     status = "completed" if conclusion is not None else "in_progress"
@@ -125,8 +141,7 @@ def publish_check(port: VerdictPort, repo: str, verdict: Verdict, summary: str,
             existing = port.find_check_run(repo, verdict.sha, CHECK_NAME)
             if existing is None:
                 run = port.create_check_run(repo, name=CHECK_NAME, head_sha=verdict.sha, status=status,
-                                            conclusion=conclusion, title=title, summary=summary,
-                                            details_url=details_url)
+                                            conclusion=conclusion, title=title, summary=summary)
                 return "check-run", "created", run.id
             if (existing.status, existing.conclusion, existing.title, existing.summary) == (
                     status, conclusion, title, summary):
@@ -136,25 +151,36 @@ def publish_check(port: VerdictPort, repo: str, verdict: Verdict, summary: str,
             return "check-run", "updated", run.id
         except Forbidden:
             pass  # an App without `checks: write`, or a token GitHub would not let create runs: a status
-    return "status", publish_status(port, repo, verdict, details_url), None
+    return "status", publish_status(port, repo, verdict), None
 
 
-def publish_status(port: VerdictPort, repo: str, verdict: Verdict, target_url: str | None) -> str:
+def publish_status(port: VerdictPort, repo: str, verdict: Verdict) -> str:
     state, description = STATUS_STATES[verdict.state], status_description(verdict)
     # GitHub lists a commit's statuses newest first; the first with our context is the current one.
     current = next((s for s in port.list_commit_statuses(repo, verdict.sha) if s.context == CHECK_NAME), None)
     if current is not None and (current.state, current.description or "") == (state, description):
         return "unchanged"
-    port.create_commit_status(repo, verdict.sha, state, CHECK_NAME, description, target_url)
+    port.create_commit_status(repo, verdict.sha, state, CHECK_NAME, description)
     return "created" if current is None else "updated"
 
 
 def publish_verdict(port: VerdictPort, repo: str, number: int, verdict: Verdict, *,
-                    renderer: Renderer | None = None, author: str | None = None) -> PublishResult:
-    """Publish `verdict` (bound to its head SHA) on PR `number`: the sticky comment, then the check run
-    (or commit status) linking to it. Writes only what changed."""
+                    renderer: Renderer | None = None, author: str | None = None,
+                    head_checks: Sequence[CheckContextState] | None = None) -> PublishResult:
+    """Publish `verdict` (bound to its head SHA) on PR `number`: the check run (or commit status), then
+    the sticky comment. Writes only what changed.
+
+    The check goes first so that an unchanged comment proves the previous publish finished: with
+    `head_checks` (the head's checks as the gate read them), an unchanged comment and our check already
+    in the verdict's state cost no more request than reading the comments.
+    """
     renderer = renderer or Renderer()
-    comment, comment_action = publish_comment(port, repo, number, comment_body(verdict, number, renderer), author)
-    summary = summary_text(verdict, number, renderer, comment.url)
-    kind, action, run_id = publish_check(port, repo, verdict, summary, comment.url)
+    body = comment_body(verdict, number, renderer)
+    found = find_comment(port, repo, number, author)
+    check_runs = port.check_runs_allowed()
+    if (found is not None and same_body(found, body) and head_checks is not None
+            and check_shown(verdict, head_checks, check_runs)):
+        return PublishResult(found.url, "unchanged", "check-run" if check_runs else "status", "unchanged")
+    kind, action, run_id = publish_check(port, repo, verdict, summary_text(verdict, number, renderer))
+    comment, comment_action = publish_comment(port, repo, number, body, found)
     return PublishResult(comment.url, comment_action, kind, action, run_id)

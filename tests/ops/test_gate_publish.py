@@ -16,6 +16,7 @@ from opsgh.gate.verdict import VerdictState
 from opsgh.github.gateway import GitHubGateway
 from opsgh.ops.gate import gate
 from opsgh.ops.publish_verdict import CHECK_NAME, MARKER, publish_verdict
+from opsgh.ports import PullShipState
 from opsgh.sandbox import Sandbox
 
 CONFIG = """\
@@ -70,6 +71,14 @@ def test_no_go_then_go_one_comment_one_check_run_no_write_when_unchanged(shop: R
     again = publish_verdict(app, shop.full_name, number, verdict)
     assert (again.comment, again.check) == ("unchanged", "unchanged")
     assert _writes(app) == 0, app.ledger.summary()
+
+    # With the head's checks as the gate read them, an unchanged verdict costs one read (the comments).
+    seen: list[PullShipState] = []
+    verdict = gate(app, shop.full_name, shop.config, shop.clock, number, on_pull=seen.append)
+    app.ledger.clear()
+    shortcut = publish_verdict(app, shop.full_name, number, verdict, head_checks=seen[-1].checks)
+    assert (shortcut.comment, shortcut.check) == ("unchanged", "unchanged")
+    assert [e.method for e in app.ledger] == ["GET"], app.ledger.summary()
 
     shop.report("success")
     shop.call("POST", f"/pulls/{number}/reviews", {"event": "APPROVE"}, login="bob")
