@@ -15,6 +15,8 @@ Where the requests go:
     the gate's GraphQL read of the head's checks ........................................................ 1
   publish, verdict changed: comments + find the check run by name (or list the statuses) + PATCH the run
     (or POST a status) + PATCH the comment ............................................................ 4
+  publish, new head: comments + POST the run (the gate's read shows none of ours: no lookup) + PATCH
+    the comment ........................................................................................ 3
 """
 
 from __future__ import annotations
@@ -56,9 +58,15 @@ def ci_fixed(repo: ReleaseRepo, number: int) -> None:
     repo.report("success")
 
 
+def new_head(repo: ReleaseRepo, number: int) -> None:
+    repo.features("late")  # the Release PR's head moves: a new SHA without our check
+    repo.report("success")
+
+
 SCENARIOS = [
     Scenario("nothing changed (App token)", 4, "app", nothing),
     Scenario("verdict changed NO-GO -> GO (App token)", 6, "app", ci_fixed),
+    Scenario("new head SHA, verdict changed (App token)", 6, "app", new_head),
     Scenario("nothing changed (classic PAT: status)", 4, "pat", nothing),
     Scenario("verdict changed (classic PAT: status)", 6, "pat", ci_fixed),
 ]

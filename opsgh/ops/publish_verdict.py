@@ -13,7 +13,8 @@
   (success / failure / pending, description <= 140 characters).
 - The check is written before the comment, so an unchanged comment proves the last publish finished;
   given the head's checks as the gate read them (`head_checks`), an unchanged comment and our check
-  already in the verdict's state cost one request (the comments) and no write.
+  already in the verdict's state cost one request (the comments) and no write, and a head without
+  our check (a new push) skips looking it up.
 """
 
 from __future__ import annotations
@@ -131,14 +132,16 @@ def check_shown(verdict: Verdict, head_checks: Sequence[CheckContextState], chec
     return ours == [wanted]
 
 
-def publish_check(port: VerdictPort, repo: str, verdict: Verdict, summary: str) -> tuple[str, str, int | None]:
-    """(kind, action, run id): the check run, or the commit status when check runs are not allowed."""
+def publish_check(port: VerdictPort, repo: str, verdict: Verdict, summary: str,
+                  absent: bool = False) -> tuple[str, str, int | None]:
+    """(kind, action, run id): the check run, or the commit status when check runs are not allowed.
+    `absent`: the head's checks as just read hold none of ours, so there is nothing to look up."""
     conclusion = CONCLUSIONS[verdict.state]
     status = "completed" if conclusion is not None else "in_progress"
     title = check_title(verdict)
     if port.check_runs_allowed():
         try:
-            existing = port.find_check_run(repo, verdict.sha, CHECK_NAME)
+            existing = None if absent else port.find_check_run(repo, verdict.sha, CHECK_NAME)
             if existing is None:
                 run = port.create_check_run(repo, name=CHECK_NAME, head_sha=verdict.sha, status=status,
                                             conclusion=conclusion, title=title, summary=summary)
@@ -151,13 +154,14 @@ def publish_check(port: VerdictPort, repo: str, verdict: Verdict, summary: str) 
             return "check-run", "updated", run.id
         except Forbidden:
             pass  # an App without `checks: write`, or a token GitHub would not let create runs: a status
-    return "status", publish_status(port, repo, verdict), None
+    return "status", publish_status(port, repo, verdict, absent), None
 
 
-def publish_status(port: VerdictPort, repo: str, verdict: Verdict) -> str:
+def publish_status(port: VerdictPort, repo: str, verdict: Verdict, absent: bool = False) -> str:
     state, description = STATUS_STATES[verdict.state], status_description(verdict)
     # GitHub lists a commit's statuses newest first; the first with our context is the current one.
-    current = next((s for s in port.list_commit_statuses(repo, verdict.sha) if s.context == CHECK_NAME), None)
+    current = None if absent else next(
+        (s for s in port.list_commit_statuses(repo, verdict.sha) if s.context == CHECK_NAME), None)
     if current is not None and (current.state, current.description or "") == (state, description):
         return "unchanged"
     port.create_commit_status(repo, verdict.sha, state, CHECK_NAME, description)
@@ -181,6 +185,7 @@ def publish_verdict(port: VerdictPort, repo: str, number: int, verdict: Verdict,
     if (found is not None and same_body(found, body) and head_checks is not None
             and check_shown(verdict, head_checks, check_runs)):
         return PublishResult(found.url, "unchanged", "check-run" if check_runs else "status", "unchanged")
-    kind, action, run_id = publish_check(port, repo, verdict, summary_text(verdict, number, renderer))
+    absent = head_checks is not None and not any(c.name == CHECK_NAME for c in head_checks)
+    kind, action, run_id = publish_check(port, repo, verdict, summary_text(verdict, number, renderer), absent)
     comment, comment_action = publish_comment(port, repo, number, body, found)
     return PublishResult(comment.url, comment_action, kind, action, run_id)

@@ -176,3 +176,27 @@ def test_cli_publish_is_opt_in_and_writes_the_actions_summary(shop: ReleaseRepo,
     assert "verdict" in written
     assert "NO-GO" in written
     assert "required check 'ci' failed" in written
+
+
+def test_a_new_head_gets_its_own_check_run_and_the_same_comment(shop: ReleaseRepo) -> None:
+    shop.features("tax")
+    number = shop.open_release_pr(body=BODY)["number"]
+    shop.report("failure")
+    app = _app_gateway(shop)
+    old = gate(app, shop.full_name, shop.config, shop.clock, number)
+    publish_verdict(app, shop.full_name, number, old)
+
+    shop.features("late")  # the Release PR's head moves
+    shop.report("success")
+    shop.call("POST", f"/pulls/{number}/reviews", {"event": "APPROVE"}, login="bob")
+    seen: list[PullShipState] = []
+    new = gate(app, shop.full_name, shop.config, shop.clock, number, on_pull=seen.append)
+    assert new.sha != old.sha
+    app.ledger.clear()
+    result = publish_verdict(app, shop.full_name, number, new, head_checks=seen[-1].checks)
+    assert (result.comment, result.check) == ("updated", "created")
+    assert not [e for e in app.ledger if e.route.endswith("/check-runs") and e.method == "GET"]  # nothing to find
+    for sha, conclusion in ((old.sha, "failure"), (new.sha, "success")):
+        runs = shop.call("GET", f"/commits/{sha}/check-runs", params={"check_name": CHECK_NAME})["check_runs"]
+        assert [r["conclusion"] for r in runs] == [conclusion]
+    assert len(_ours(shop, number)) == 1
