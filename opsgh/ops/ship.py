@@ -63,8 +63,6 @@ from opsgh.errors import (
 )
 from opsgh.ops.release import Fingerprint
 from opsgh.ports import (
-    BranchChecks,
-    CheckContextState,
     CommentRef,
     DeploymentRef,
     IssueRef,
@@ -178,73 +176,6 @@ class NothingToShip(PreconditionFailed):
 
 
 # ----------------------------------------------------------------------------- go / no-go
-
-
-def evaluate(pull: PullShipState, branch: BranchChecks, checks: str | tuple[str, ...] = "required") -> Evaluation:
-    """The go/no-go of an open Release PR at `pull.head_sha` (until the gate provides the full criteria).
-
-    `checks` is config `gate.checks`: "required" (branch protection and rulesets), "all" (every check
-    on the head too) or a list of names (on top of what protection requires). A failing check is NO-GO;
-    one still running or not reported yet is PENDING.
-    """
-    no_go: list[str] = []
-    pending: list[str] = []
-    notes: list[str] = []
-    head = pull.head_sha[:7]
-    if pull.is_draft:
-        no_go.append(f"#{pull.number} is a draft")
-    if pull.mergeable == "CONFLICTING" or pull.merge_state_status == "DIRTY":
-        no_go.append(f"{pull.head_ref} conflicts with {pull.base_ref}: resolve the conflicts on {pull.head_ref}")
-    elif pull.mergeable == "UNKNOWN":
-        pending.append("GitHub has not finished computing whether the Release PR can be merged")
-
-    by_name: dict[str, list[CheckContextState]] = {}
-    for check in pull.checks:
-        by_name.setdefault(check.name, []).append(check)
-    required = list(branch.required_contexts) + [c.name for c in pull.checks if c.required]
-    if checks == "all":
-        required += list(by_name)
-    elif isinstance(checks, tuple):
-        required += list(checks)
-    green: list[str] = []
-    failing_required = waiting_required = False
-    for name in dict.fromkeys(required):
-        found = by_name.get(name, [])
-        failed = [c for c in found if c.outcome == "failure"]
-        running = [c for c in found if c.outcome == "pending"]
-        if failed:
-            failing_required = True
-            no_go.append(f"required check {name!r} failed on {head} ({failed[0].detail})")
-        elif running:
-            waiting_required = True
-            pending.append(f"required check {name!r} is still running on {head} ({running[0].detail})")
-        elif not found:
-            waiting_required = True
-            pending.append(f"required check {name!r} has not reported on {head} yet")
-        else:
-            green.append(name)
-    for name, found in by_name.items():
-        if name not in required and any(c.outcome == "failure" for c in found):
-            notes.append(f"check {name!r} failed on {head} (not required)")
-
-    state = pull.merge_state_status
-    reviews = {"REVIEW_REQUIRED": "an approving review is required (branch protection)",
-               "CHANGES_REQUESTED": "a reviewer requested changes"}
-    if pull.review_decision in reviews:
-        no_go.append(reviews[str(pull.review_decision)])
-    if state == "BEHIND":
-        no_go.append(f"{pull.head_ref} is behind {pull.base_ref} and {pull.base_ref} requires up-to-date branches: "
-                     f"bring what {pull.base_ref} has (hotfixes) into {pull.head_ref} first")
-    elif state == "BLOCKED" and not (failing_required or waiting_required or pull.review_decision in reviews):
-        no_go.append(f"GitHub reports the merge into {pull.base_ref} as blocked by branch protection or rulesets")
-    elif state == "UNKNOWN" and pull.mergeable != "UNKNOWN" and pull.state == "OPEN":
-        pending.append("GitHub has not finished computing the merge state")
-    if state == "UNSTABLE" and not notes:
-        notes.append("GitHub reports failing checks that are not required")
-
-    verdict = NO_GO if no_go else PENDING if pending else GO
-    return Evaluation(verdict, pull.head_sha, tuple(no_go + pending) if verdict != GO else (), tuple(notes),
-                      tuple(green))
 
 
 # ----------------------------------------------------------------------------- text

@@ -21,11 +21,10 @@ from opsgh.ops.ship import (
     Evaluation,
     changelog_of,
     choose_tag,
-    evaluate,
     message_context,
     tag_base,
 )
-from opsgh.ports import BranchChecks, CheckContextState, PullShipState, TagRef
+from opsgh.ports import CheckContextState, PullShipState, TagRef
 from opsgh.render.ship import render
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -43,57 +42,6 @@ def pull_state(**changes: object) -> PullShipState:
     values.update(changes)
     return PullShipState(**values)  # type: ignore[arg-type]
 
-
-PROD = BranchChecks("prod", PREVIOUS, ("ci",))
-
-
-# ----------------------------------------------------------------------------- go / no-go
-
-
-def test_green_required_checks_and_a_clean_merge_state_are_go() -> None:
-    verdict = evaluate(pull_state(), PROD)
-    assert (verdict.verdict, verdict.reasons, verdict.green_required) == ("GO", (), ("ci",))
-
-
-@pytest.mark.parametrize(("changes", "verdict", "reason"), [
-    ({"checks": (CheckContextState("ci", "failure", "completed/failure", True),), "merge_state_status": "BLOCKED"},
-     "NO-GO", "required check 'ci' failed on 7c4a8d0 (completed/failure)"),
-    ({"checks": (CheckContextState("ci", "pending", "in_progress", True),), "merge_state_status": "BLOCKED"},
-     "PENDING", "required check 'ci' is still running on 7c4a8d0 (in_progress)"),
-    ({"checks": (), "merge_state_status": "BLOCKED"}, "PENDING", "required check 'ci' has not reported on 7c4a8d0 yet"),
-    ({"mergeable": "UNKNOWN", "merge_state_status": "UNKNOWN"}, "PENDING",
-     "GitHub has not finished computing whether the Release PR can be merged"),
-    ({"mergeable": "CONFLICTING", "merge_state_status": "DIRTY"}, "NO-GO",
-     "main conflicts with prod: resolve the conflicts on main"),
-    ({"merge_state_status": "BEHIND"}, "NO-GO", "main is behind prod and prod requires up-to-date branches"),
-    ({"merge_state_status": "BLOCKED", "review_decision": "REVIEW_REQUIRED"}, "NO-GO",
-     "an approving review is required (branch protection)"),
-    ({"merge_state_status": "BLOCKED"}, "NO-GO", "blocked by branch protection or rulesets"),
-    ({"is_draft": True, "merge_state_status": "DRAFT"}, "NO-GO", "#42 is a draft"),
-])
-def test_no_go_and_pending_say_why(changes: dict[str, object], verdict: str, reason: str) -> None:
-    result = evaluate(pull_state(**changes), PROD)
-    assert result.verdict == verdict
-    assert any(reason in r for r in result.reasons), result.reasons
-
-
-def test_a_failure_beats_a_pending_check_and_both_are_listed() -> None:
-    checks = (CheckContextState("ci", "failure", "completed/failure", True),
-              CheckContextState("lint", "pending", "queued", True))
-    result = evaluate(pull_state(checks=checks, merge_state_status="BLOCKED"), BranchChecks("prod", PREVIOUS, ("ci",)))
-    assert result.verdict == "NO-GO"
-    assert [r.split(" ")[2] for r in result.reasons] == ["'ci'", "'lint'"]
-
-
-def test_checks_all_and_a_list_widen_what_is_required() -> None:
-    checks = (CheckContextState("ci", "success", "success", True),
-              CheckContextState("e2e", "failure", "completed/failure", False))
-    unstable = pull_state(checks=checks, merge_state_status="UNSTABLE")
-    assert evaluate(unstable, PROD).verdict == "GO"
-    assert evaluate(unstable, PROD).notes == ("check 'e2e' failed on 7c4a8d0 (not required)",)
-    assert evaluate(unstable, PROD, "all").verdict == "NO-GO"
-    assert evaluate(unstable, PROD, ("e2e",)).verdict == "NO-GO"
-    assert evaluate(pull_state(), PROD, ("smoke",)).verdict == "PENDING"
 
 
 # ----------------------------------------------------------------------------- changelog and tags
