@@ -78,12 +78,16 @@ def locate_release_pull(port: ShipPort, repo: str, config: Config, pr_number: in
 
 def read_pull(port: ShipPort, repo: str, number: int, clock: Clock) -> PullShipState:
     """The PR state, re-read a bounded while as long as `mergeable` is still being computed."""
-    pull = port.pull_ship_state(repo, number)
+    return wait_for_mergeable(port, repo, port.pull_ship_state(repo, number), clock)
+
+
+def wait_for_mergeable(port: ShipPort, repo: str, pull: PullShipState, clock: Clock) -> PullShipState:
+    """Re-read `pull` while GitHub computes `mergeable` (null/UNKNOWN is not an answer), a bounded while."""
     for wait in MERGEABLE_WAITS:
         if pull.state != "OPEN" or pull.mergeable != "UNKNOWN":
             break
         clock.sleep(wait)
-        pull = port.pull_ship_state(repo, number)
+        pull = port.pull_ship_state(repo, pull.number)
     return pull
 
 

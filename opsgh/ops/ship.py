@@ -61,6 +61,7 @@ from opsgh.errors import (
     PreconditionFailed,
     ValidationFailed,
 )
+from opsgh.ops.gate import evaluate_gate, gather, now_of, wait_for_mergeable
 from opsgh.ops.release import Fingerprint
 from opsgh.ports import (
     CommentRef,
@@ -82,8 +83,6 @@ CHANGELOG_END = "<!-- opsgh:changelog:end -->"
 ANNOUNCEMENT_MARKER = "<!-- opsgh:ship-announcement {sha} -->"
 OPS_LOG_MARKER = "<!-- opsgh:ops-log ship {sha} -->"
 DEPLOYMENT_STATE = "in_progress"
-# Waits (seconds) between reads while GitHub computes `mergeable`; about 20 s in all.
-MERGEABLE_WAITS = (1.0, 2.0, 3.0, 5.0, 8.0)
 # GitHub caps comment bodies at 65,536 characters; the changelog gets what the rest leaves.
 COMMENT_CHANGELOG_LIMIT = 60_000
 RELEASE_BODY_LIMIT = 125_000
@@ -332,19 +331,10 @@ class _Run:
         raise NothingToShip(f"no open Release PR {staging} -> {production} in {self.repo}",
                             "open one with `opsgh release`")
 
-    def wait_for_mergeable(self, pull: PullShipState) -> PullShipState:
-        """Re-read while GitHub computes `mergeable` (null/UNKNOWN is not an answer), a bounded while."""
-        for wait in MERGEABLE_WAITS:
-            if pull.state != "OPEN" or pull.mergeable != "UNKNOWN":
-                return pull
-            self.clock.sleep(wait)
-            pull = self.port.pull_ship_state(self.repo, pull.number)
-        return pull
-
     # ------------------------------------------------------------------ the steps
 
     def run(self) -> ShipResult:
-        pull = self.wait_for_mergeable(self.locate())
+        pull = wait_for_mergeable(self.port, self.repo, self.locate(), self.clock)
         production = self.config.branches.production
         evaluation: Evaluation | None = None
         if pull.state == "OPEN":
@@ -379,7 +369,6 @@ class _Run:
         """The go/no-go (opsgh.ops.gate) of `pull` at its head SHA, the one the merge pins."""
         from opsgh.gate.checks import passed_names
         from opsgh.gate.verdict import Verdict, VerdictState
-        from opsgh.ops.gate import evaluate_gate, gather, now_of
 
         data = gather(self.port, self.repo, self.config, self.clock, pull)
         verdict = Verdict.combine(pull.head_sha, evaluate_gate(self.config, data, now_of(self.clock)))

@@ -19,7 +19,8 @@ from ship_support import CONFIG, ReleaseRepo
 from opsgh.cli import run
 from opsgh.clock import FakeClock
 from opsgh.errors import AmbiguousWrite, Conflict, ExitCode, NotificationFailed, PreconditionFailed
-from opsgh.ops.ship import ANNOUNCEMENT_MARKER, MERGEABLE_WAITS, OPS_LOG_MARKER, NothingToShip
+from opsgh.ops.gate import MERGEABLE_WAITS
+from opsgh.ops.ship import ANNOUNCEMENT_MARKER, OPS_LOG_MARKER, NothingToShip
 from opsgh.sandbox import Sandbox
 from opsgh.sandbox.routes.rulesets import add_ruleset
 
