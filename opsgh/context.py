@@ -174,13 +174,18 @@ def doctor_report(settings: Settings,
         assert gateway is not None
         return gateway
 
-    def load() -> Config:
-        return load_effective_config(settings, built_gateway if gateway else None)
-
+    # Read the configuration once: its branch names shape the checks, and the config check reports
+    # how the same read went (reading it twice cost two more API calls).
+    load_error: ConfigError | GitHubError | None = None
     try:
-        config = load()
-    except (ConfigError, GitHubError):
-        config = default_config()
+        config = load_effective_config(settings, built_gateway if gateway else None)
+    except (ConfigError, GitHubError) as err:
+        config, load_error = default_config(), err
+
+    def load() -> Config:
+        if load_error is not None:
+            raise load_error
+        return config
     kind = "app" if settings.app_id else (token_kind(settings.token, in_actions=settings.in_actions)
                                           if settings.token else "none")
     inp = DoctorInput(
