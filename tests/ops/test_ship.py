@@ -7,13 +7,13 @@ The Release PR is set up through the sandbox's REST API (tests/ops/ship_support.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+from local_http import base_url, serving
 from ship_support import CONFIG, ReleaseRepo
 
 from opsgh.cli import run
@@ -413,12 +413,8 @@ class _Webhook(BaseHTTPRequestHandler):
 def webhook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
     received: list[dict[str, Any]] = []
     handler = type("Hook", (_Webhook,), {"received": received})
-    server = HTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/services/T000/B000/XXXX", received
-    server.shutdown()
-    server.server_close()
+    with serving(handler) as server:
+        yield f"{base_url(server)}/services/T000/B000/XXXX", received
 
 
 def test_the_cli_ships_posts_to_slack_and_prints_each_step(

@@ -10,14 +10,14 @@ from __future__ import annotations
 import base64
 import json
 import sys
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from local_http import QuietHandler, base_url, serving
 
 from opsgh.cli import run
 from opsgh.errors import ExitCode
@@ -39,24 +39,13 @@ class Seen:
         return {auth for _, _, auth in self.requests}
 
 
-class FakeGitHub(BaseHTTPRequestHandler):
+class FakeGitHub(QuietHandler):
     """The requests of `opsgh --repo o/r doctor`, answered like GitHub (PAT or GitHub App)."""
 
     seen = Seen()
 
-    def log_message(self, *_: Any) -> None:
-        pass
-
     def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("X-GitHub-Request-Id", "0000:1111:2222:3333:4444")
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
+        self.send_json(status, body, {"X-GitHub-Request-Id": "0000:1111:2222:3333:4444", **(headers or {})})
 
     def _error(self, status: int, message: str) -> None:
         self._send(status, {"message": message, "documentation_url": "https://docs.github.com/rest",
@@ -125,22 +114,16 @@ class FakeGitHub(BaseHTTPRequestHandler):
 class Server:
     url: str
     seen: Seen
-    httpd: ThreadingHTTPServer
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    stop: Callable[[], None]
 
 
 @pytest.fixture
 def fake_github(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
     monkeypatch.chdir(tmp_path)  # no local .github/opsgh.yml
     FakeGitHub.seen = Seen()
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), FakeGitHub)
-    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    server = Server(f"http://127.0.0.1:{httpd.server_address[1]}", FakeGitHub.seen, httpd)
-    yield server
-    server.stop()
+    with ExitStack() as stack:
+        httpd = stack.enter_context(serving(FakeGitHub))
+        yield Server(base_url(httpd), FakeGitHub.seen, stack.close)
 
 
 def _cassette_bytes(path: Path) -> bytes:

@@ -6,13 +6,14 @@ import datetime as dt
 import ipaddress
 import json
 import ssl
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import ClassVar
+
+from local_http import base_url, serving
 
 HEALTHY = {"status": "ok", "database": {"ok": True, "latency_ms": 3}, "migrations_current": True,
            "version": "1.4.0", "deps": [{"name": "django", "version": "5.0"}], "uptime": 1234}
@@ -52,17 +53,8 @@ class ProbeHandler(BaseHTTPRequestHandler):
 @contextmanager
 def serve(tls: ssl.SSLContext | None = None) -> Iterator[str]:
     """Serve `ProbeHandler` on a free port; yields the base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), ProbeHandler)
-    server.daemon_threads = True
-    if tls is not None:
-        server.socket = tls.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(ProbeHandler, tls) as server:
+        yield base_url(server, tls=tls is not None)
 
 
 def self_signed(directory: Path, valid_days: float) -> tuple[ssl.SSLContext, ssl.SSLContext]:

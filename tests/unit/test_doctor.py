@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
 import pytest
+from local_http import QuietHandler, base_url, serving
 
 from opsgh.cli import run
 from opsgh.errors import ExitCode
@@ -18,7 +17,7 @@ GOOD_TOKEN = "ghp_" + "G" * 36
 BAD_TOKEN = "ghp_" + "B" * 36
 
 
-class FakeGitHubHandler(BaseHTTPRequestHandler):
+class FakeGitHubHandler(QuietHandler):
     """A tiny GitHub on 127.0.0.1: what doctor reads, answered like GitHub does."""
 
     repo: ClassVar[dict[str, Any]] = {}
@@ -27,18 +26,8 @@ class FakeGitHubHandler(BaseHTTPRequestHandler):
     files: ClassVar[dict[str, str]] = {}
     content_refs: ClassVar[list[str]] = []
 
-    def log_message(self, *_: Any) -> None:
-        pass
-
     def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
+        self.send_json(status, body, headers)
 
     def do_GET(self) -> None:
         if self.headers.get("Authorization") != f"Bearer {GOOD_TOKEN}":
@@ -97,12 +86,8 @@ def fake_github() -> Iterator[str]:
     FakeGitHubHandler.content_refs = []
     FakeGitHubHandler.workflow_permissions = (200, {"default_workflow_permissions": "read",
                                                      "can_approve_pull_request_reviews": True})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeGitHubHandler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(FakeGitHubHandler) as server:
+        yield base_url(server)
 
 
 def _doctor(environ: dict[str, str], *args: str) -> int:
