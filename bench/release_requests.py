@@ -34,12 +34,11 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "ops")]
 
-from release_support import Shop, fast_pull_lists, seed_history  # noqa: E402
+from release_support import Shop, seed_history  # noqa: E402
 
 from opsgh.clock import FakeClock  # noqa: E402
 from opsgh.github.gateway import GitHubGateway  # noqa: E402
@@ -81,13 +80,6 @@ def measure(shop: Shop, scenario: str, expected_minimum: Callable[[ReleaseResult
     return Row(scenario, result.action, len(gateway.ledger), expected_minimum(result), dict(routes), seconds)
 
 
-class _Patch:
-    """What `fast_pull_lists` needs of pytest's monkeypatch (the bench keeps the patch for its life)."""
-
-    def setattr(self, target: Any, name: str, value: Any) -> None:
-        setattr(target, name, value)
-
-
 def run() -> list[Row]:
     rows: list[Row] = []
     clock = FakeClock()
@@ -110,7 +102,6 @@ def run() -> list[Row]:
         shop.close()
     clock = FakeClock()
     with Sandbox(clock=clock) as sandbox:
-        fast_pull_lists(_Patch())  # a sandbox speed-up only: the answers are the same
         shop = Shop(sandbox, clock)
         history = seed_history(sandbox, "acme", "shop", pulls=1000, commits_per_pull=4)
         rows.append(measure(shop, f"1,000 PRs, {history.commits:,} commits (open)",

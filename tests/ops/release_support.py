@@ -213,8 +213,3 @@ def seed_history(sandbox: Sandbox, owner: str, name: str, *, pulls: int, commits
         sandbox.app.persist()
     return History(pulls, pulls * (commits_per_pull + 1), tip)
 
-
-def fast_pull_lists(monkeypatch: Any) -> None:
-    """Kept for callers: the sandbox's pull request lists are no longer quadratic (see
-    `opsgh.sandbox.routes.issues._issue_record`), so there is nothing to patch."""
-    del monkeypatch

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from release_support import Shop, fast_pull_lists, seed_history
+from release_support import Shop, seed_history
 
 from opsgh.cli import run
 from opsgh.clock import FakeClock
@@ -323,9 +323,7 @@ def test_more_than_300_files_are_looked_at_past_the_compare_cap(sandbox: Sandbox
     assert len(compares) > 1  # the first page, then halves of the mainline
 
 
-def test_5000_commits_and_1000_prs_give_a_correctly_cut_body(sandbox: Sandbox, shop: Shop,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    fast_pull_lists(monkeypatch)
+def test_5000_commits_and_1000_prs_give_a_correctly_cut_body(sandbox: Sandbox, shop: Shop) -> None:
     started = time.monotonic()
     history = seed_history(sandbox, "acme", "shop", pulls=1000, commits_per_pull=4)
     shop.push("main", {"migrations/0100_drop.sql": "ALTER TABLE carts DROP COLUMN coupon;\n"}, "Drop coupons")
