@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from opsgh.gate.security import AlertsRead
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,6 +330,12 @@ class ShipPort(GitHubPort, Protocol):
                            limit: int = 30) -> list[PullRef]: ...
 
     def pull_ship_state(self, full_name: str, number: int) -> PullShipState: ...
+
+    def security_alerts(self, full_name: str, source: str, severity: str) -> AlertsRead:
+        """Open Dependabot / code-scanning alerts at or above `severity` (disabled: `unavailable` says why)."""
+
+    def team_members(self, org: str, slug: str) -> tuple[str, ...] | None:
+        """Logins in a team; None when the team cannot be read."""
 
     def branch_checks(self, full_name: str, branch: str, *, rulesets: bool = True) -> BranchChecks: ...
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 from opsgh.clock import Clock
 from opsgh.config import Config, Criterion
@@ -124,14 +124,9 @@ def gather(port: ShipPort, repo: str, config: Config, clock: Clock, pull: PullSh
             break  # files are on the first page only
     alerts: list[AlertsRead] = []
     security = gate_config.security
-    reader = cast(Callable[[str, str, str], AlertsRead] | None, getattr(port, "security_alerts", None))
     for source, level in (("dependabot", security.dependabot), ("code_scanning", security.code_scanning)):
-        if level == "none":
-            continue
-        if reader is None:
-            alerts.append(AlertsRead(source, unavailable="this gateway cannot read security alerts"))
-        else:
-            alerts.append(reader(repo, source, level))
+        if level != "none":
+            alerts.append(port.security_alerts(repo, source, level))
     return GateData(pull, branch, labels, reviews, _team_members(port, repo, gate_config.approvals.teams), issues,
                     tuple(files), complete, tuple(alerts))
 
@@ -141,11 +136,10 @@ def _team_members(port: ShipPort, repo: str, teams: Sequence[str]) -> dict[str, 
     a team that cannot be read is left out (the criterion then says so)."""
     if not teams:
         return None
-    reader = cast(Callable[[str, str], tuple[str, ...] | None] | None, getattr(port, "team_members", None))
     found: dict[str, tuple[str, ...]] = {}
     for team in teams:
         org, _, slug = team.rpartition("/")
-        members = reader(org or repo.split("/", 1)[0], slug) if reader is not None else None
+        members = port.team_members(org or repo.split("/", 1)[0], slug)
         if members is not None:
             found[team] = members
     return found
