@@ -15,8 +15,7 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from opsgh.render.engine import TEMPLATE_DIR, Renderer, code_span
-from opsgh.render.engine import markdown_text as markdown_inline
+from opsgh.render.engine import Renderer
 
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 
@@ -37,4 +36,4 @@ def render(name: str, context: Mapping[str, Any]) -> str:
     return _renderer().render(name, context)
 
 
-__all__ = ["TEMPLATE_DIR", "code_span", "markdown_inline", "render", "without_html_comments"]
+__all__ = ["render", "without_html_comments"]
