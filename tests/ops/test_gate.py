@@ -181,13 +181,14 @@ class _Health:
     """A health endpoint on 127.0.0.1 whose answer the test switches."""
 
     def __init__(self) -> None:
-        import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from contextlib import ExitStack
+
+        from local_http import QuietHandler, base_url, serving
 
         self.status, self.body = 503, b'{"database": {"ok": false}}'
         health = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 self.send_response(health.status)
                 self.send_header("content-type", "application/json")
@@ -195,16 +196,11 @@ class _Health:
                 self.end_headers()
                 self.wfile.write(health.body)
 
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/healthz"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self._stack = ExitStack()
+        self.url = f"{base_url(self._stack.enter_context(serving(Handler)))}/healthz"
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._stack.close()
 
 
 def test_probes_and_commands_join_the_verdict(sandbox: Sandbox, sandbox_clock: FakeClock) -> None:
