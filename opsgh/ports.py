@@ -247,6 +247,8 @@ class CheckContextState:
     outcome: str  # success, failure, pending
     detail: str  # GitHub's words: "completed/failure", "in_progress", "error"...
     required: bool  # GitHub's isRequired for the pull request
+    run_id: int | None = None  # a check run's id (databaseId); None for a commit status
+    description: str | None = None  # a commit status's description; None for a check run
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,6 +273,8 @@ class PullShipState:
     merged_at: str | None  # ISO 8601 (UTC)
     merged_by: str | None
     merge_commit_sha: str | None
+    labels: tuple[str, ...] = ()
+    latest_reviews: tuple[tuple[str, str], ...] = ()  # (reviewer login, APPROVED/CHANGES_REQUESTED/...)
 
 
 @dataclass(frozen=True, slots=True)

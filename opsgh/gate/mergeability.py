@@ -11,9 +11,10 @@ TITLE = "Mergeability"
 
 def evaluate_mergeability(mergeable: str | None, merge_state_status: str | None, *, is_draft: bool,
                           head_ref: str, base_ref: str, blocked_explained: bool = True,
-                          advisory: bool = False) -> CriterionResult:
+                          own_check_only: bool = False, advisory: bool = False) -> CriterionResult:
     """BLOCKED passes when another criterion already explains it (`blocked_explained`: a failing or
-    pending check, a missing approval); otherwise something opsgh does not see blocks the merge."""
+    pending check, a missing approval, opsgh's own earlier verdict); otherwise something opsgh does not
+    see blocks the merge. `own_check_only`: the only check not passing is opsgh's own earlier verdict."""
     state = (merge_state_status or "UNKNOWN").upper()
 
     def result(outcome: Outcome, summary: str) -> CriterionResult:
@@ -31,6 +32,9 @@ def evaluate_mergeability(mergeable: str | None, merge_state_status: str | None,
     if state == "BLOCKED" and not blocked_explained:
         return result(Outcome.FAIL, f"GitHub reports the merge into {base_ref} as blocked by branch protection or "
                                     "rulesets (not by the checks or approvals opsgh reads)")
+    if state in ("BLOCKED", "UNSTABLE") and own_check_only and blocked_explained:
+        return result(Outcome.PASS, "no conflicts (the earlier go/no-go verdict on this head is what GitHub "
+                                    "waits for)")
     if state == "BLOCKED":
         return result(Outcome.PASS, "no conflicts (GitHub reports it blocked: see checks and approvals)")
     if state == "UNSTABLE":

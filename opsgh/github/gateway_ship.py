@@ -50,14 +50,18 @@ def check_context_state(node: dict[str, Any]) -> CheckContextState | None:
     if node.get("__typename") == "CheckRun":
         status = str(node.get("status") or "QUEUED")
         conclusion = node.get("conclusion")
+        run_id = int(node["databaseId"]) if node.get("databaseId") is not None else None
         if status != "COMPLETED":
-            return CheckContextState(str(node.get("name")), "pending", status.lower(), required)
+            return CheckContextState(str(node.get("name")), "pending", status.lower(), required, run_id)
         outcome = "success" if conclusion in PASSING_CONCLUSIONS else "failure"
-        return CheckContextState(str(node.get("name")), outcome, f"completed/{str(conclusion).lower()}", required)
+        return CheckContextState(str(node.get("name")), outcome, f"completed/{str(conclusion).lower()}", required,
+                                 run_id)
     if node.get("__typename") == "StatusContext":
         state = str(node.get("state") or "PENDING")
         outcome = {"SUCCESS": "success", "PENDING": "pending", "EXPECTED": "pending"}.get(state, "failure")
-        return CheckContextState(str(node.get("context")), outcome, state.lower(), required)
+        description = node.get("description")
+        return CheckContextState(str(node.get("context")), outcome, state.lower(), required,
+                                 description=str(description) if description is not None else None)
     return None
 
 
@@ -117,6 +121,9 @@ class ShipGatewayMixin:
             review_decision=pull.get("reviewDecision"), checks=tuple(checks), author=_login(pull.get("author")),
             merged_at=pull.get("mergedAt"), merged_by=_login(pull.get("mergedBy")),
             merge_commit_sha=str(merge_commit["oid"]) if isinstance(merge_commit, dict) else None,
+            labels=tuple(str(n["name"]) for n in (pull.get("labels") or {}).get("nodes") or () if n),
+            latest_reviews=tuple((_login(n.get("author")) or "ghost", str(n["state"]))
+                                 for n in (pull.get("latestReviews") or {}).get("nodes") or () if n),
         )
 
     @staticmethod

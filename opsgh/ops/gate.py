@@ -1,10 +1,10 @@
 """`opsgh gate [PR]`: the go/no-go of the Release PR at its head SHA.
 
 Gathering is separate from judging: `gather` reads what the configured criteria need with as few
-requests as possible (one GraphQL read of the PR state and checks, polled while `mergeable` is
-unknown; the required contexts of the production branch; one GraphQL read of labels and latest
-reviews; then only what is configured: blocking issues, the release diff for migrations, security
-alerts). `evaluate_gate` is pure and is what `opsgh ship` calls at the head it pins.
+requests as possible (one GraphQL read of the PR state, labels, latest reviews and checks, polled
+while `mergeable` is unknown; the required contexts of the production branch; then only what is
+configured: blocking issues, the release diff for migrations, security alerts, team members).
+`evaluate_gate` is pure and is what `opsgh ship` calls at the head it pins.
 
 The network criteria (HTTP probes, parity, command probes: `opsgh.gate.probes`, `.parity`,
 `.commands`) run only when a `probe_client` / `command_runner` is given.
@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from opsgh.clock import Clock
 from opsgh.config import Config, Criterion
@@ -91,21 +91,11 @@ def wait_for_mergeable(port: ShipPort, repo: str, pull: PullShipState, clock: Cl
     return pull
 
 
-def _extras(port: ShipPort, repo: str, number: int) -> tuple[tuple[str, ...], tuple[Review, ...]]:
-    owner, name = repo.split("/", 1)
-    data = port.graphql("gate_pull_request_extras", {"owner": owner, "name": name, "number": number})
-    node: dict[str, Any] = ((data.get("repository") or {}).get("pullRequest") or {})
-    labels = tuple(str(n["name"]) for n in (node.get("labels") or {}).get("nodes") or () if n)
-    reviews = tuple(Review(str((n.get("author") or {}).get("login") or "ghost"), str(n["state"]))
-                    for n in (node.get("latestReviews") or {}).get("nodes") or () if n)
-    return labels, reviews
-
-
 def gather(port: ShipPort, repo: str, config: Config, clock: Clock, pull: PullShipState) -> GateData:
     """Read what the configured criteria need, for `pull` as already read (its head is the one judged)."""
     gate_config = config.gate
     branch = port.branch_checks(repo, config.branches.production)
-    labels, reviews = _extras(port, repo, pull.number)
+    reviews = tuple(Review(login, state) for login, state in pull.latest_reviews)
     issues: tuple[IssueInfo, ...] = ()
     if gate_config.blocking_issue_labels:
         # One request per label: GitHub ANDs labels in one query, and blocking means any of them.
@@ -127,7 +117,7 @@ def gather(port: ShipPort, repo: str, config: Config, clock: Clock, pull: PullSh
     for source, level in (("dependabot", security.dependabot), ("code_scanning", security.code_scanning)):
         if level != "none":
             alerts.append(port.security_alerts(repo, source, level))
-    return GateData(pull, branch, labels, reviews, _team_members(port, repo, gate_config.approvals.teams), issues,
+    return GateData(pull, branch, pull.labels, reviews, _team_members(port, repo, gate_config.approvals.teams), issues,
                     tuple(files), complete, tuple(alerts))
 
 
@@ -158,12 +148,19 @@ def evaluate_gate(config: Config, data: GateData, now: datetime) -> list[Criteri
     checks = evaluate_checks(gate_config.checks, required, others, pull.head_sha, advisory=advisory("checks"))
     reviews = evaluate_reviews(gate_config.approvals, pull.review_decision, data.reviews, data.team_members,
                                advisory=advisory("approvals"))
-    explained = any(r.outcome in (Outcome.FAIL, Outcome.PENDING) for r in (checks, reviews))
+    # Our own earlier verdict (a NO-GO or PENDING check run / status on this head) blocks the merge
+    # when `opsgh / go-no-go` is required, and makes it UNSTABLE when not: that is not a reason to
+    # say NO-GO again, or a required gate would never turn GO. (Should something opsgh cannot see block
+    # it too, the next gate, with our check then green, says so.)
+    own_verdict_blocks = any(c.name == GATE_CHECK_NAME and c.outcome != "success" for c in pull.checks)
+    others_explain = any(r.outcome in (Outcome.FAIL, Outcome.PENDING) for r in (checks, reviews))
     results = [
         checks,
         reviews,
         evaluate_mergeability(pull.mergeable, pull.merge_state_status, is_draft=pull.is_draft,
-                              head_ref=pull.head_ref, base_ref=pull.base_ref, blocked_explained=explained),
+                              head_ref=pull.head_ref, base_ref=pull.base_ref,
+                              blocked_explained=others_explain or own_verdict_blocks,
+                              own_check_only=own_verdict_blocks and not others_explain),
         evaluate_issues(gate_config.blocking_issue_labels, data.blocking_issues,
                         advisory=advisory("blocking_issue_labels")),
         evaluate_security(gate_config.security, data.alerts, advisory=advisory("security")),

@@ -12,9 +12,10 @@
   "You must authenticate via a GitHub App.") get a commit status with the same context instead
   (success / failure / pending, description <= 140 characters).
 - The check is written before the comment, so an unchanged comment proves the last publish finished;
-  given the head's checks as the gate read them (`head_checks`), an unchanged comment and our check
-  already in the verdict's state cost one request (the comments) and no write, and a head without
-  our check (a new push) skips looking it up.
+  given the head's checks as the gate read them (`head_checks`, with our check run's id and our
+  status's description), an unchanged comment and our check already in the verdict's state cost one
+  request (the comments) and no write; a changed verdict updates our run by its id, and a head without
+  our check (a new push) creates one: no lookup in either case.
 """
 
 from __future__ import annotations
@@ -133,15 +134,25 @@ def check_shown(verdict: Verdict, head_checks: Sequence[CheckContextState], chec
 
 
 def publish_check(port: VerdictPort, repo: str, verdict: Verdict, summary: str,
-                  absent: bool = False) -> tuple[str, str, int | None]:
+                  head_checks: Sequence[CheckContextState] | None = None) -> tuple[str, str, int | None]:
     """(kind, action, run id): the check run, or the commit status when check runs are not allowed.
-    `absent`: the head's checks as just read hold none of ours, so there is nothing to look up."""
+
+    `head_checks`, the head's checks as the gate just read them, spare the lookups: none of ours means
+    nothing to find; our check run's id (or our status's state and description) is already there.
+    """
     conclusion = CONCLUSIONS[verdict.state]
     status = "completed" if conclusion is not None else "in_progress"
     title = check_title(verdict)
+    ours = None if head_checks is None else [c for c in head_checks if c.name == CHECK_NAME]
     if port.check_runs_allowed():
         try:
-            existing = None if absent else port.find_check_run(repo, verdict.sha, CHECK_NAME)
+            known_id = next((c.run_id for c in ours or () if c.run_id is not None), None)
+            if known_id is not None:
+                # Called because the verdict's text changed (publish_verdict skips the unchanged case).
+                run = port.update_check_run(repo, known_id, status=status, conclusion=conclusion, title=title,
+                                            summary=summary)
+                return "check-run", "updated", run.id
+            existing = None if ours == [] else port.find_check_run(repo, verdict.sha, CHECK_NAME)
             if existing is None:
                 run = port.create_check_run(repo, name=CHECK_NAME, head_sha=verdict.sha, status=status,
                                             conclusion=conclusion, title=title, summary=summary)
@@ -154,15 +165,22 @@ def publish_check(port: VerdictPort, repo: str, verdict: Verdict, summary: str,
             return "check-run", "updated", run.id
         except Forbidden:
             pass  # an App without `checks: write`, or a token GitHub would not let create runs: a status
-    return "status", publish_status(port, repo, verdict, absent), None
+    return "status", publish_status(port, repo, verdict, ours), None
 
 
-def publish_status(port: VerdictPort, repo: str, verdict: Verdict, absent: bool = False) -> str:
+def publish_status(port: VerdictPort, repo: str, verdict: Verdict,
+                   ours: Sequence[CheckContextState] | None = None) -> str:
+    """The commit status; `ours`: our statuses among the head's checks as read (None: look them up)."""
     state, description = STATUS_STATES[verdict.state], status_description(verdict)
-    # GitHub lists a commit's statuses newest first; the first with our context is the current one.
-    current = None if absent else next(
-        (s for s in port.list_commit_statuses(repo, verdict.sha) if s.context == CHECK_NAME), None)
-    if current is not None and (current.state, current.description or "") == (state, description):
+    current: tuple[str, str] | None
+    if ours is not None:
+        # The rollup holds the newest status per context, already in GitHub's lower-case state names.
+        current = next(((c.detail, c.description or "") for c in ours if c.run_id is None), None)
+    else:
+        # GitHub lists a commit's statuses newest first; the first with our context is the current one.
+        found = next((s for s in port.list_commit_statuses(repo, verdict.sha) if s.context == CHECK_NAME), None)
+        current = None if found is None else (found.state, found.description or "")
+    if current == (state, description):
         return "unchanged"
     port.create_commit_status(repo, verdict.sha, state, CHECK_NAME, description)
     return "created" if current is None else "updated"
@@ -185,7 +203,7 @@ def publish_verdict(port: VerdictPort, repo: str, number: int, verdict: Verdict,
     if (found is not None and same_body(found, body) and head_checks is not None
             and check_shown(verdict, head_checks, check_runs)):
         return PublishResult(found.url, "unchanged", "check-run" if check_runs else "status", "unchanged")
-    absent = head_checks is not None and not any(c.name == CHECK_NAME for c in head_checks)
-    kind, action, run_id = publish_check(port, repo, verdict, summary_text(verdict, number, renderer), absent)
+    kind, action, run_id = publish_check(port, repo, verdict, summary_text(verdict, number, renderer),
+                                         head_checks)
     comment, comment_action = publish_comment(port, repo, number, body, found)
     return PublishResult(comment.url, comment_action, kind, action, run_id)

@@ -200,3 +200,80 @@ def test_a_new_head_gets_its_own_check_run_and_the_same_comment(shop: ReleaseRep
         runs = shop.call("GET", f"/commits/{sha}/check-runs", params={"check_name": CHECK_NAME})["check_runs"]
         assert [r["conclusion"] for r in runs] == [conclusion]
     assert len(_ours(shop, number)) == 1
+
+
+def test_a_changed_verdict_updates_our_run_by_its_id_without_a_lookup(shop: ReleaseRepo) -> None:
+    shop.features("tax")
+    number = shop.open_release_pr(body=BODY)["number"]
+    shop.report("failure")
+    app = _app_gateway(shop)
+    first = publish_verdict(app, shop.full_name, number, gate(app, shop.full_name, shop.config, shop.clock, number))
+
+    shop.report("success")
+    shop.call("POST", f"/pulls/{number}/reviews", {"event": "APPROVE"}, login="bob")
+    seen: list[PullShipState] = []
+    verdict = gate(app, shop.full_name, shop.config, shop.clock, number, on_pull=seen.append)
+    assert verdict.state is VerdictState.GO, verdict.reasons
+    assert [c.run_id for c in seen[-1].checks if c.name == CHECK_NAME] == [first.check_run_id]
+    app.ledger.clear()
+    after = publish_verdict(app, shop.full_name, number, verdict, head_checks=seen[-1].checks)
+    assert (after.comment, after.check, after.check_run_id) == ("updated", "updated", first.check_run_id)
+    # the comments, PATCH our run by the id the gate read, PATCH the comment: no check-run lookup
+    assert [(e.method, e.route) for e in app.ledger] == [
+        ("GET", "/repos/{owner}/{repo}/issues/{n}/comments"),
+        ("PATCH", "/repos/{owner}/{repo}/check-runs/{n}"),
+        ("PATCH", "/repos/{owner}/{repo}/issues/comments/{n}")], app.ledger.summary()
+    runs = shop.call("GET", f"/commits/{verdict.sha}/check-runs", params={"check_name": CHECK_NAME})["check_runs"]
+    assert [(r["id"], r["conclusion"]) for r in runs] == [(first.check_run_id, "success")]
+
+
+def test_a_classic_pat_reads_its_status_from_the_gate_and_writes_only_a_new_state(shop: ReleaseRepo) -> None:
+    shop.features("tax")
+    number = shop.open_release_pr(body=BODY)["number"]
+    shop.report("failure")
+    pat = shop.gateway()
+    publish_verdict(pat, shop.full_name, number, gate(pat, shop.full_name, shop.config, shop.clock, number))
+    seen: list[PullShipState] = []
+    verdict = gate(pat, shop.full_name, shop.config, shop.clock, number, on_pull=seen.append)
+    ours = [c for c in seen[-1].checks if c.name == CHECK_NAME]
+    assert [(c.detail, c.run_id) for c in ours] == [("failure", None)]
+    assert (ours[0].description or "").startswith("NO-GO at ")
+    pat.ledger.clear()
+    assert publish_verdict(pat, shop.full_name, number, verdict, head_checks=seen[-1].checks).check == "unchanged"
+    assert len(pat.ledger) == 1, pat.ledger.summary()
+
+    shop.report("success")
+    shop.call("POST", f"/pulls/{number}/reviews", {"event": "APPROVE"}, login="bob")
+    verdict = gate(pat, shop.full_name, shop.config, shop.clock, number, on_pull=seen.append)
+    pat.ledger.clear()
+    result = publish_verdict(pat, shop.full_name, number, verdict, head_checks=seen[-1].checks)
+    assert (result.check_kind, result.check, result.comment) == ("status", "updated", "updated")
+    assert not [e for e in pat.ledger if e.route.endswith("/statuses")], pat.ledger.summary()  # no lookup
+    statuses = shop.call("GET", f"/commits/{verdict.sha}/statuses")
+    assert [s["state"] for s in statuses if s["context"] == CHECK_NAME] == ["success", "failure"]
+
+
+def test_a_required_go_no_go_check_does_not_keep_the_gate_at_no_go(sandbox: Sandbox,
+                                                                   sandbox_clock: FakeClock) -> None:
+    """prod requires `opsgh / go-no-go` itself: our published NO-GO makes GitHub report the merge BLOCKED,
+    which must not read as a new reason once CI and the review are fixed."""
+    shop = ReleaseRepo(sandbox, sandbox_clock, config=CONFIG, required=("ci", CHECK_NAME))
+    try:
+        shop.features("tax")
+        number = shop.open_release_pr(body=BODY)["number"]
+        shop.report("failure")
+        app = _app_gateway(shop)
+        publish_verdict(app, shop.full_name, number, gate(app, shop.full_name, shop.config, shop.clock, number))
+        shop.report("success")
+        shop.call("POST", f"/pulls/{number}/reviews", {"event": "APPROVE"}, login="bob")
+        seen: list[PullShipState] = []
+        verdict = gate(app, shop.full_name, shop.config, shop.clock, number, on_pull=seen.append)
+        assert seen[-1].merge_state_status == "BLOCKED"  # what GitHub says while our NO-GO stands
+        assert verdict.state is VerdictState.GO, verdict.reasons
+        mergeability = next(r for r in verdict.results if r.key == "mergeability")
+        assert "earlier go/no-go verdict" in mergeability.summary
+        publish_verdict(app, shop.full_name, number, verdict, head_checks=seen[-1].checks)
+        again = gate(app, shop.full_name, shop.config, shop.clock, number, on_pull=seen.append)
+        assert (again.state, seen[-1].merge_state_status) == (VerdictState.GO, "CLEAN")
+    finally:
+        shop.close()

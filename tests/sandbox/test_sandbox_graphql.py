@@ -168,13 +168,13 @@ def test_schema_is_a_subset_of_githubs() -> None:
 
 
 def test_opsgh_pull_request_state_document(sandbox: Sandbox, shop: Shop) -> None:
-    """opsgh's own document (opsgh/github/graphql/pull_request_state.graphql) through its gateway."""
+    """opsgh's own document (opsgh/github/graphql/ship_pull_request.graphql) through its gateway."""
     shop.open()
     gateway = GitHubGateway.connect(api_url=sandbox.url, token=str(shop.admin.headers["authorization"])[7:],
                                     clock=FakeClock(), jitter=None)
     try:
         def state() -> dict[str, Any]:
-            data = gateway.graphql("pull_request_state", VARIABLES)
+            data = gateway.graphql("ship_pull_request", VARIABLES)
             result: dict[str, Any] = data["repository"]["pullRequest"]
             return result
 
@@ -183,6 +183,7 @@ def test_opsgh_pull_request_state_document(sandbox: Sandbox, shop: Shop) -> None
             1, "OPEN", "MERGEABLE", "CLEAN")
         assert first["headRefOid"] == shop.tip("feature")
         assert first["commits"]["nodes"] == [{"commit": {"oid": shop.tip("feature"), "statusCheckRollup": None}}]
+        assert (first["labels"]["nodes"], first["latestReviews"]["nodes"]) == ([], [])
         pushed = sandbox.commit("acme", "shop", "feature", {"more.py": "m = 1\n"}, "More", author="bob")
         after_push = state()
         assert (after_push["headRefOid"], after_push["mergeable"], after_push["mergeStateStatus"]) == (
@@ -193,7 +194,10 @@ def test_opsgh_pull_request_state_document(sandbox: Sandbox, shop: Shop) -> None
         assert shop.writer.post("/repos/acme/shop/issues/1/labels", json={"labels": ["release"]}).status_code == 200
         labelled = state()
         assert labelled["labels"]["nodes"] == [{"name": "release"}]
-        assert labelled["commits"]["nodes"][0]["commit"]["statusCheckRollup"] == {"state": "PENDING"}
+        rollup = labelled["commits"]["nodes"][0]["commit"]["statusCheckRollup"]
+        assert rollup["state"] == "PENDING"
+        assert rollup["contexts"]["nodes"] == [{"__typename": "StatusContext", "context": "ci", "state": "PENDING",
+                                                "description": None, "isRequired": False}]
         assert labelled["mergeStateStatus"] == "UNSTABLE"  # a non-required check is not passing
     finally:
         gateway.close()

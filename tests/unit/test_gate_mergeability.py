@@ -39,3 +39,16 @@ def test_blocked_fails_only_when_nothing_else_explains_it() -> None:
                                         blocked_explained=False)
     assert unexplained.outcome is Outcome.FAIL
     assert "blocked by branch protection or rulesets" in unexplained.summary
+
+
+@pytest.mark.parametrize("state", ["BLOCKED", "UNSTABLE"])
+def test_our_own_earlier_verdict_is_not_a_reason(state: str) -> None:
+    """A published NO-GO makes GitHub say BLOCKED (gate required) or UNSTABLE (not required)."""
+    result = evaluate_mergeability("MERGEABLE", state, is_draft=False, head_ref="main", base_ref="prod",
+                                   blocked_explained=True, own_check_only=True)
+    assert result.outcome is Outcome.PASS
+    assert "earlier go/no-go verdict" in result.summary
+    # conflicts still fail, whatever our check says
+    dirty = evaluate_mergeability("CONFLICTING", "DIRTY", is_draft=False, head_ref="main", base_ref="prod",
+                                  blocked_explained=True, own_check_only=True)
+    assert dirty.outcome is Outcome.FAIL

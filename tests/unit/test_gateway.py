@@ -466,8 +466,8 @@ def pr_data() -> dict[str, Any]:
 
 
 def test_graphql_document_is_loaded_by_name() -> None:
-    document = load_document("pull_request_state")
-    assert operation_of(document) == ("query", "PullRequestState")
+    document = load_document("ship_pull_request")
+    assert operation_of(document) == ("query", "ShipPullRequest")
     with pytest.raises(ValueError, match="no GraphQL document"):
         load_document("no_such_document")
     with pytest.raises(ValueError, match="not a GraphQL document name"):
@@ -476,16 +476,16 @@ def test_graphql_document_is_loaded_by_name() -> None:
 
 def test_graphql_query(gateway: GitHubGateway, fake: FakeGitHub) -> None:
     fake.graphql_answers.append(_json(200, {"data": pr_data()}))
-    data = gateway.graphql("pull_request_state", {"owner": "acme", "name": "shop", "number": 7})
+    data = gateway.graphql("ship_pull_request", {"owner": "acme", "name": "shop", "number": 7})
     assert data["repository"]["pullRequest"]["mergeStateStatus"] == "CLEAN"
     sent = json.loads(fake.requests[-1].content)
     assert sent["variables"] == {"owner": "acme", "name": "shop", "number": 7}
-    assert sent["operationName"] == "PullRequestState"
+    assert sent["operationName"] == "ShipPullRequest"
     assert "pullRequest(number: $number)" in sent["query"]
     assert str(fake.requests[-1].url) == "https://api.github.com/graphql"
     entry = gateway.ledger.entries[-1]
-    assert (entry.method, entry.route, entry.operation) == ("POST", "/graphql", "PullRequestState")
-    assert "(PullRequestState)" in gateway.ledger.summary()
+    assert (entry.method, entry.route, entry.operation) == ("POST", "/graphql", "ShipPullRequest")
+    assert "(ShipPullRequest)" in gateway.ledger.summary()
 
 
 @pytest.mark.parametrize(
@@ -511,10 +511,10 @@ def test_graphql_errors_in_a_200_are_typed(
         )
     )
     with pytest.raises(error_type) as caught:
-        gateway.graphql("pull_request_state", {"owner": "acme", "name": "shop", "number": 7})
+        gateway.graphql("ship_pull_request", {"owner": "acme", "name": "shop", "number": 7})
     assert type(caught.value) is error_type
     assert caught.value.message == (
-        f"GitHub GraphQL: {kind} (PullRequestState): Could not resolve to a PullRequest with the number of 7."
+        f"GitHub GraphQL: {kind} (ShipPullRequest): Could not resolve to a PullRequest with the number of 7."
     )
 
 
@@ -530,7 +530,7 @@ def test_graphql_rate_limited_waits_for_the_reset(
         ),
         _json(200, {"data": pr_data()}),
     ]
-    assert gateway.graphql("pull_request_state", {"owner": "acme", "name": "shop", "number": 7})
+    assert gateway.graphql("ship_pull_request", {"owner": "acme", "name": "shop", "number": 7})
     assert clock.sleeps == [31.0]
 
 
@@ -543,7 +543,7 @@ def test_graphql_rate_limited_too_long(gateway: GitHubGateway, fake: FakeGitHub,
         )
     )
     with pytest.raises(RateLimited, match="2027-01-15 10:00:00 UTC"):
-        gateway.graphql("pull_request_state", {"owner": "acme", "name": "shop", "number": 7})
+        gateway.graphql("ship_pull_request", {"owner": "acme", "name": "shop", "number": 7})
     assert clock.sleeps == []
 
 
@@ -551,7 +551,7 @@ def test_graphql_query_is_retried_but_a_mutation_is_not(
     gateway: GitHubGateway, fake: FakeGitHub, clock: FakeClock
 ) -> None:
     fake.graphql_answers += [httpx.Response(502), _json(200, {"data": pr_data()})]
-    gateway.graphql("pull_request_state", {"owner": "acme", "name": "shop", "number": 7})
+    gateway.graphql("ship_pull_request", {"owner": "acme", "name": "shop", "number": 7})
     assert clock.sleeps == [1.0]
     fake.graphql_answers += [httpx.Response(502)]
     mutation = (
