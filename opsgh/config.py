@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import functools
+import itertools
 import json
 import keyword
 import math
@@ -77,12 +78,17 @@ __all__ = [
     "Restrictions",
     "RollbackConfig",
     "SecurityConfig",
+    "VerifyConfig",
+    "VerifyEnvironment",
+    "VerifyTier",
+    "VerifyTiers",
     "Window",
     "config_as_dict",
     "default_config",
     "load_config",
     "load_config_file",
     "load_schema",
+    "parse_duration",
 ]
 
 DEFAULT_SOURCE = ".github/opsgh.yml"
@@ -369,6 +375,45 @@ class ProtectionRule:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class VerifyTier:
+    """One tier of the rollback decision criteria: reached when the error rate (percent of failed
+    samples) or the p95 latency (times the environment's baseline) is over; null: not judged."""
+
+    error_rate: float | None = None
+    p95_factor: float | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class VerifyTiers:
+    """The runbook's rollback tiers, worst first; below `evaluate` is `monitor`."""
+
+    immediate: VerifyTier = VerifyTier(error_rate=5.0)
+    urgent: VerifyTier = VerifyTier(error_rate=2.0, p95_factor=3.0)
+    evaluate: VerifyTier = VerifyTier(error_rate=1.0, p95_factor=2.0)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class VerifyEnvironment:
+    """What `opsgh verify --env NAME` probes after a deploy to environment NAME."""
+
+    probes: tuple[Probe, ...] = ()
+    baseline_p95_ms: float | None = None
+    url: str | None = None  # the environment's URL, shown on the deployment
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class VerifyConfig:
+    """Post-deploy verification: how long to watch, and when to call for a rollback."""
+
+    duration: str = "10m"
+    interval: str = "30s"
+    outage_after: str = "2m"
+    fail_on: Literal["immediate", "urgent", "evaluate"] = "urgent"
+    tiers: VerifyTiers = VerifyTiers()
+    environments: Mapping[str, VerifyEnvironment] = dataclasses.field(default_factory=FrozenMap)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class NotifyConfig:
     """Notifications; the webhook URL is read from the named environment variable by the caller."""
 
@@ -393,6 +438,7 @@ class Config:
     gate: GateConfig = GateConfig()
     commands: CommandsConfig = CommandsConfig()
     protection: Mapping[str, ProtectionRule] = dataclasses.field(default_factory=FrozenMap)
+    verify: VerifyConfig = VerifyConfig()
     notify: NotifyConfig = NotifyConfig()
     ops_log: OpsLogConfig = OpsLogConfig()
 
@@ -437,6 +483,17 @@ def _derived_defaults(config: Config, data: Any) -> Config:
     if config.release.versioning == "semver" and not (isinstance(release, Mapping) and "tag" in release):
         return dataclasses.replace(config, release=dataclasses.replace(config.release, tag=SEMVER_DEFAULT_TAG))
     return config
+
+
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a duration written like `90s`, `10m` or `2h` (the schema's pattern); ValueError else."""
+    match = re.fullmatch(r"([1-9][0-9]*)([smh])", text.strip())
+    if match is None:
+        raise ValueError(f"{text!r} is not a duration like 30s, 10m or 2h")
+    return float(int(match.group(1)) * _DURATION_UNITS[match.group(2)])
 
 
 def load_config_file(path: str | os.PathLike[str]) -> Config:
@@ -761,6 +818,7 @@ _PATTERN_MEANINGS = {
     "^[^\\s~^:?*\\[\\\\]+$": "a branch name (no spaces or any of ~^:?*[\\)",
     "^[A-Za-z_][A-Za-z0-9_]*$": "an environment variable name (letters, digits and _)",
     "^\\S+$": "a value without spaces",
+    "^[1-9][0-9]*[smh]$": "a duration like 30s, 10m or 2h",
     "^(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)$": 'a version as MAJOR.MINOR.PATCH, e.g. "1.0.0"',
 }
 
@@ -953,6 +1011,7 @@ def _semantic_problems(config: Config) -> list[_Problem]:
     _check_release(ctx)
     _check_hotfix(ctx)
     _check_gate(ctx)
+    _check_verify(ctx)
     _check_protection(ctx)
     return ctx.problems
 
@@ -1088,17 +1147,7 @@ def _check_gate(ctx: _Context) -> None:
                     "a freeze runs from `from` to `to`, both days included")
     _check_unique_names(ctx, "probes", [probe.name for probe in gate.probes])
     for index, probe in enumerate(gate.probes):
-        path = ("gate", "probes", index)
-        _check_url(ctx, (*path, "url"), probe.url)
-        if probe.tls_min_days is not None and not probe.url.startswith("https://"):
-            ctx.add((*path, "tls_min_days"), "needs an https:// URL: there is no certificate to check",
-                    "remove tls_min_days or probe the https:// URL")
-        if probe.p95_ms is not None and probe.p95_ms >= probe.timeout_s * 1000:
-            ctx.add((*path, "p95_ms"), f"{probe.p95_ms:g} ms cannot be reached before the timeout "
-                    f"({probe.timeout_s:g} s)", "raise timeout_s or lower p95_ms")
-        for key in probe.expect.json:
-            if not all(key.split(".")):
-                ctx.add((*path, "expect", "json", key), "is not a dotted path like `checks.db`")
+        _check_probe(ctx, ("gate", "probes", index), probe)
     if gate.parity is not None:
         _check_url(ctx, ("gate", "parity", "staging"), gate.parity.staging)
         _check_url(ctx, ("gate", "parity", "production"), gate.parity.production)
@@ -1117,11 +1166,49 @@ def _check_gate(ctx: _Context) -> None:
                 "lists checklist, but gate.checklist is off", "set gate.checklist: advisory instead")
 
 
-def _check_unique_names(ctx: _Context, section: str, names: list[str]) -> None:
+def _check_unique_names(ctx: _Context, section: str, names: list[str],
+                        where: ConfigPath = ("gate",)) -> None:
     for index, name in enumerate(names):
         if name in names[:index]:
-            ctx.add(("gate", section, index, "name"), f"{_show(name)} is used twice",
+            ctx.add((*where, section, index, "name"), f"{_show(name)} is used twice",
                     "names identify results in the verdict: make them unique")
+
+
+def _check_probe(ctx: _Context, path: ConfigPath, probe: Probe) -> None:
+    _check_url(ctx, (*path, "url"), probe.url)
+    if probe.tls_min_days is not None and not probe.url.startswith("https://"):
+        ctx.add((*path, "tls_min_days"), "needs an https:// URL: there is no certificate to check",
+                "remove tls_min_days or probe the https:// URL")
+    if probe.p95_ms is not None and probe.p95_ms >= probe.timeout_s * 1000:
+        ctx.add((*path, "p95_ms"), f"{probe.p95_ms:g} ms cannot be reached before the timeout "
+                f"({probe.timeout_s:g} s)", "raise timeout_s or lower p95_ms")
+    for key in probe.expect.json:
+        if not all(key.split(".")):
+            ctx.add((*path, "expect", "json", key), "is not a dotted path like `checks.db`")
+
+
+def _check_verify(ctx: _Context) -> None:
+    verify = ctx.config.verify
+    duration, interval = parse_duration(verify.duration), parse_duration(verify.interval)
+    if interval > duration:
+        ctx.add(("verify", "interval"), f"{verify.interval} is longer than verify.duration ({verify.duration})",
+                "probe at least once per duration: shorten the interval or watch longer")
+    tiers = verify.tiers
+    for field_name in ("error_rate", "p95_factor"):
+        ladder = [(name, getattr(getattr(tiers, name), field_name)) for name in ("immediate", "urgent", "evaluate")]
+        known = [(name, value) for name, value in ladder if value is not None]
+        for (worse, worse_value), (milder, milder_value) in itertools.pairwise(known):
+            if milder_value > worse_value:
+                ctx.add(("verify", "tiers", milder, field_name),
+                        f"{milder_value:g} is above tiers.{worse}.{field_name} ({worse_value:g})",
+                        "tiers go from worst (immediate) to mildest (evaluate): thresholds must not grow")
+    for env, environment in verify.environments.items():
+        where: ConfigPath = ("verify", "environments", env)
+        _check_unique_names(ctx, "probes", [probe.name for probe in environment.probes], where)
+        for index, probe in enumerate(environment.probes):
+            _check_probe(ctx, (*where, "probes", index), probe)
+        if environment.url is not None:
+            _check_url(ctx, (*where, "url"), environment.url)
 
 
 def _check_protection(ctx: _Context) -> None:
