@@ -304,9 +304,6 @@ class Verification:
                       + (f" (deployment {deployment.id})" if deployment else "")
                       + f": {len(self.env.probes)} probe{'s' if len(self.env.probes) != 1 else ''} every "
                       f"{_duration(self.interval_s)} for {_duration(self.duration_s)}")
-        self.set_status(deployment, "in_progress",
-                        f"opsgh verify: watching {_duration(self.duration_s)}, probing every "
-                        f"{_duration(self.interval_s)}")
         samples: list[Sample] = []
         started = self.clock.monotonic()
         last_report = started
@@ -315,6 +312,10 @@ class Verification:
         immediate_since: float | None = None  # the first round of the current run of immediate rounds
         empty = WindowStats(0, 0, None, 0.0, None)
         self.publish(self.report(empty, Assessment(Tier.MONITOR, ()), samples, complete=False, deployment=deployment))
+        # After the report exists: without a workflow run, the deployment's log is the report.
+        self.set_status(deployment, "in_progress",
+                        f"opsgh verify: watching {_duration(self.duration_s)}, probing every "
+                        f"{_duration(self.interval_s)}")
         while True:
             round_start = self.clock.monotonic()
             at = round_start - started

@@ -123,6 +123,8 @@ def test_a_healthy_deploy_passes_and_says_so_on_the_deployment_and_the_release_p
     assert latest["description"].startswith("opsgh verify: monitor (0.0% errors, p95 ")
     assert latest["environment_url"] == "https://shop.example.com"
     assert result.pull_number == 1
+    assert result.comment_url is not None
+    assert latest["log_url"] == result.comment_url  # no workflow run here: the report is the log
     [report] = reports(shipped, 1)
     assert "production verification: **PASSED**" in report
     assert "| Error rate | 0.0% (0 of 70 samples) | 2% (urgent) |" in report
