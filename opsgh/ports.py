@@ -249,6 +249,7 @@ class CheckContextState:
     required: bool  # GitHub's isRequired for the pull request
     run_id: int | None = None  # a check run's id (databaseId); None for a commit status
     description: str | None = None  # a commit status's description; None for a check run
+    at: str | None = None  # ISO 8601: when a check run completed, when a status was set
 
 
 @dataclass(frozen=True, slots=True)

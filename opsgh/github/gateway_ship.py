@@ -44,6 +44,10 @@ def _login(actor: Any) -> str | None:
     return str(actor["login"]) if isinstance(actor, dict) and actor.get("login") else None
 
 
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
 def check_context_state(node: dict[str, Any]) -> CheckContextState | None:
     """A statusCheckRollup context (CheckRun or StatusContext) as success/failure/pending."""
     required = bool(node.get("isRequired"))
@@ -55,13 +59,12 @@ def check_context_state(node: dict[str, Any]) -> CheckContextState | None:
             return CheckContextState(str(node.get("name")), "pending", status.lower(), required, run_id)
         outcome = "success" if conclusion in PASSING_CONCLUSIONS else "failure"
         return CheckContextState(str(node.get("name")), outcome, f"completed/{str(conclusion).lower()}", required,
-                                 run_id)
+                                 run_id, at=_text(node.get("completedAt")))
     if node.get("__typename") == "StatusContext":
         state = str(node.get("state") or "PENDING")
         outcome = {"SUCCESS": "success", "PENDING": "pending", "EXPECTED": "pending"}.get(state, "failure")
-        description = node.get("description")
         return CheckContextState(str(node.get("context")), outcome, state.lower(), required,
-                                 description=str(description) if description is not None else None)
+                                 description=_text(node.get("description")), at=_text(node.get("createdAt")))
     return None
 
 
