@@ -499,7 +499,7 @@ def action(state: CliState) -> None:
     """
     from opsgh.action import main as action_main
 
-    raise SystemExit(action_main(state.environ))
+    raise SystemExit(action_main(state.environ, run_cli=run))
 
 
 # ----------------------------------------------------------------------------- sandbox and demo
