@@ -122,6 +122,11 @@ def parse(body: str, prefix: str = "/") -> SlashCommand | Refusal | None:
                        "control character", line, meant)
     match = re.fullmatch(r"([a-z]+)(?:[ \t]+(.*))?", rest)
     name = match.group(1) if match else None
+    glued = re.match(r"[a-z]+", rest)
+    if match is None and glued is not None and glued.group(0) in COMMANDS:
+        spec = COMMANDS[glued.group(0)]
+        return Refusal(f"`{prefix}{spec.name}` is followed by `{rest[len(spec.name):][:40]}`: "
+                       f"usage: `{usage(spec, prefix)}`", line, spec.name)
     if match is None or name not in COMMANDS:
         meant = _meant(word)
         if meant is None or (match is not None and name == meant):
