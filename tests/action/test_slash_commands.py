@@ -74,6 +74,11 @@ def reactions(shop: ReleaseRepo, comment_id: int) -> list[str]:
     return [r["content"] for r in shop.call("GET", f"/issues/comments/{comment_id}/reactions")]
 
 
+def state(shop: ReleaseRepo) -> dict[str, Any]:
+    return {"pulls": shop.call("GET", "/pulls", params={"state": "all"}),
+            "refs": shop.git("for-each-ref", "refs/heads", "refs/tags")}
+
+
 def command(action: ActionHarness, payload: dict[str, Any]) -> ActionRun:
     return action.run("issue_comment", payload)
 
@@ -169,7 +174,7 @@ CORPUS = [
 
 @pytest.mark.parametrize("case", CORPUS, ids=lambda c: repr(c.body[:24]) + "@" + c.login)
 def test_adversarial_comment(shop: ReleaseRepo, action: ActionHarness, case: Case) -> None:
-    before = {"pulls": shop.call("GET", "/pulls", params={"state": "all"}), "refs": shop.git("for-each-ref", "refs/heads", "refs/tags")}
+    before = state(shop)
     payload = Comments(shop).post(case.body, case.login, **dict(case.changes))
     result = command(action, payload)
     assert result.code == ExitCode.OK, result.log
@@ -182,7 +187,7 @@ def test_adversarial_comment(shop: ReleaseRepo, action: ActionHarness, case: Cas
         assert "Nothing was changed." in answers[0]
         assert reactions(shop, payload["comment"]["id"]) == ["eyes", "confused"]
     assert not PWNED.exists()
-    after = {"pulls": shop.call("GET", "/pulls", params={"state": "all"}), "refs": shop.git("for-each-ref", "refs/heads", "refs/tags")}
+    after = state(shop)
     assert [p["merged_at"] for p in after["pulls"]] == [p["merged_at"] for p in before["pulls"]]
     assert after["refs"] == before["refs"]  # nothing shipped, tagged or pushed
     assert "::warning::smuggled" not in result.log.replace("%3A", ":").split("::stop-commands::")[0]
