@@ -23,14 +23,16 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from opsgh.config import Config
 from opsgh.errors import Forbidden, OpsghError
 from opsgh.ops.gate import GATE_CHECK_NAME
 from opsgh.ports import CheckRunRef, CommentRef, PullShipState, StatusInfo
-from opsgh.render.engine import Renderer
 from opsgh.slash import Refusal, SlashCommand, help_lines, parse
+
+if TYPE_CHECKING:
+    from opsgh.render.engine import Renderer
 
 REPLY_MARKER = "<!-- opsgh:reply -->"
 ROLES = ("none", "read", "triage", "write", "maintain", "admin")
@@ -155,7 +157,11 @@ class CommandHandler:
     def __init__(self, port: CommandPort, config: Config, runners: Mapping[str, Runner],
                  renderer: Renderer | None = None, run_url: str | None = None) -> None:
         self.port, self.config, self.runners = port, config, runners
-        self.renderer = renderer or Renderer()
+        if renderer is None:
+            from opsgh.render.engine import Renderer  # jinja2: only when there is something to answer
+
+            renderer = Renderer()
+        self.renderer = renderer
         self.run_url = run_url
         self.prefix = config.commands.prefix
 
