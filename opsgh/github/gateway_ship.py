@@ -8,7 +8,7 @@ Every method returns the frozen values of `opsgh.ports`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -117,6 +117,7 @@ class ShipGatewayMixin:
             review_decision=pull.get("reviewDecision"), checks=tuple(checks), author=_login(pull.get("author")),
             merged_at=pull.get("mergedAt"), merged_by=_login(pull.get("mergedBy")),
             merge_commit_sha=str(merge_commit["oid"]) if isinstance(merge_commit, dict) else None,
+            node_id=str(pull.get("id") or ""), created_at=pull.get("createdAt"),
         )
 
     @staticmethod
@@ -154,11 +155,13 @@ class ShipGatewayMixin:
         return contexts
 
     def merge_pull(self, full_name: str, number: int, *, sha: str, merge_method: str,
-                   commit_title: str | None = None) -> str:
+                   commit_title: str | None = None, commit_message: str | None = None) -> str:
         """Merge at exactly `sha` (a push in between: 409 `Conflict`); returns the merge commit's sha."""
         body: dict[str, Any] = {"sha": sha, "merge_method": merge_method}
         if commit_title:
             body["commit_title"] = commit_title
+        if commit_message:
+            body["commit_message"] = commit_message
         data = self.transport.request("PUT", f"/repos/{full_name}/pulls/{number}/merge", json=body).json()
         return str(data["sha"])
 
@@ -292,9 +295,14 @@ class ShipGatewayMixin:
         yield from self.transport.paginate(f"/repos/{full_name}/issues",
                                            {"state": "open", "sort": "created", "direction": "asc"})
 
-    def create_issue(self, full_name: str, title: str, body: str) -> IssueRef:
-        data = self.transport.request("POST", f"/repos/{full_name}/issues",
-                                      json={"title": title, "body": body}).json()
+    def create_issue(self, full_name: str, title: str, body: str, *, labels: Sequence[str] = (),
+                     assignees: Sequence[str] = ()) -> IssueRef:
+        payload: dict[str, Any] = {"title": title, "body": body}
+        if labels:
+            payload["labels"] = list(labels)
+        if assignees:
+            payload["assignees"] = list(assignees)
+        data = self.transport.request("POST", f"/repos/{full_name}/issues", json=payload).json()
         return IssueRef(int(data["number"]), str(data["title"]), str(data["html_url"]))
 
 
