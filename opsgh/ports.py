@@ -448,9 +448,10 @@ class IssueText:
 class RollbackPort(ShipPort, Protocol):
     """What `opsgh rollback` and the re-apply ask of GitHub besides `ShipPort`."""
 
-    def revert_pull(self, full_name: str, node_id: str, *, title: str, body: str) -> PullRef:
+    def revert_pull(self, full_name: str, node_id: str, *, title: str, body: str) -> PullShipState:
         """GraphQL `revertPullRequest`: a new branch from the base with the revert, and a new pull request
-        into the base (the payload's `revertPullRequest`); a lost answer raises AmbiguousWrite."""
+        into the base, as the payload's `revertPullRequest` shows it (no checks yet); a lost answer raises
+        AmbiguousWrite."""
         ...
 
     def update_issue_comment(self, full_name: str, comment_id: int, body: str) -> CommentRef: ...

@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from opsgh.errors import GitHubError
+from opsgh.github.gateway_ship import pull_state_of
 from opsgh.github.graphql import GraphQLClient
 from opsgh.github.transport import Transport
-from opsgh.ports import GitCommitRef, IssueText, PullRef
+from opsgh.ports import GitCommitRef, IssueText, PullShipState
 
 
 class RollbackGatewayMixin:
@@ -22,19 +23,14 @@ class RollbackGatewayMixin:
 
     transport: Transport
 
-    def revert_pull(self, full_name: str, node_id: str, *, title: str, body: str) -> PullRef:
+    def revert_pull(self, full_name: str, node_id: str, *, title: str, body: str) -> PullShipState:
         data = GraphQLClient(self.transport).execute("revert_pull_request",
                                                      {"id": node_id, "title": title, "body": body})
         pull = (data.get("revertPullRequest") or {}).get("revertPullRequest")
         if not isinstance(pull, dict):
             raise GitHubError(f"GitHub GraphQL (RevertPullRequest): no new pull request in the answer for {full_name}",
                               "look for a pull request from a `revert-...` branch, then re-run: opsgh finds it")
-        merge_commit = pull.get("mergeCommit")
-        return PullRef(number=int(pull["number"]), url=str(pull["url"]), title=str(pull["title"]),
-                       state=str(pull["state"]).lower(), head_ref=str(pull["headRefName"]),
-                       base_ref=str(pull["baseRefName"]), head_sha=str(pull["headRefOid"]),
-                       merged=pull.get("state") == "MERGED",
-                       merge_commit_sha=str(merge_commit["oid"]) if isinstance(merge_commit, dict) else None)
+        return pull_state_of(pull, ())
 
     def issues_since(self, full_name: str, since: str, labels: Sequence[str] = ()) -> list[IssueText]:
         params: dict[str, Any] = {"state": "all", "since": since, "sort": "created", "direction": "desc"}

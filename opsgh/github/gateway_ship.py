@@ -61,6 +61,22 @@ def check_context_state(node: dict[str, Any]) -> CheckContextState | None:
     return None
 
 
+def pull_state_of(pull: dict[str, Any], checks: tuple[CheckContextState, ...]) -> PullShipState:
+    """A GraphQL `PullRequest` (the fields of ship_pull_request.graphql) as a PullShipState."""
+    merge_commit = pull.get("mergeCommit")
+    return PullShipState(
+        number=int(pull["number"]), url=str(pull["url"]), title=str(pull["title"]), body=str(pull.get("body") or ""),
+        state=str(pull["state"]), is_draft=bool(pull.get("isDraft")), head_ref=str(pull["headRefName"]),
+        base_ref=str(pull["baseRefName"]), head_sha=str(pull["headRefOid"]), base_sha=str(pull["baseRefOid"]),
+        mergeable=str(pull.get("mergeable") or "UNKNOWN"),
+        merge_state_status=str(pull.get("mergeStateStatus") or "UNKNOWN"),
+        review_decision=pull.get("reviewDecision"), checks=checks, author=_login(pull.get("author")),
+        merged_at=pull.get("mergedAt"), merged_by=_login(pull.get("mergedBy")),
+        merge_commit_sha=str(merge_commit["oid"]) if isinstance(merge_commit, dict) else None,
+        node_id=str(pull.get("id") or ""), created_at=pull.get("createdAt"),
+    )
+
+
 class ShipGatewayMixin:
     """`ShipPort` for `GitHubGateway` (which provides `transport`)."""
 
@@ -106,19 +122,7 @@ class ShipGatewayMixin:
             raise GitHubError(f"GitHub: more than {MAX_CONTEXT_PAGES * 100} checks on the head of #{number}",
                               "opsgh stops paging there; ask for fewer checks per commit")
         assert pull is not None
-        merge_commit = pull.get("mergeCommit")
-        return PullShipState(
-            number=int(pull["number"]), url=str(pull["url"]), title=str(pull["title"]),
-            body=str(pull.get("body") or ""),
-            state=str(pull["state"]), is_draft=bool(pull.get("isDraft")), head_ref=str(pull["headRefName"]),
-            base_ref=str(pull["baseRefName"]), head_sha=str(pull["headRefOid"]), base_sha=str(pull["baseRefOid"]),
-            mergeable=str(pull.get("mergeable") or "UNKNOWN"),
-            merge_state_status=str(pull.get("mergeStateStatus") or "UNKNOWN"),
-            review_decision=pull.get("reviewDecision"), checks=tuple(checks), author=_login(pull.get("author")),
-            merged_at=pull.get("mergedAt"), merged_by=_login(pull.get("mergedBy")),
-            merge_commit_sha=str(merge_commit["oid"]) if isinstance(merge_commit, dict) else None,
-            node_id=str(pull.get("id") or ""), created_at=pull.get("createdAt"),
-        )
+        return pull_state_of(pull, tuple(checks))
 
     @staticmethod
     def _rollup_contexts(pull: dict[str, Any]) -> dict[str, Any]:

@@ -221,23 +221,22 @@ def _branch(port: RollbackPort, repo: str, rollback: Rollback) -> str:
     """The re-apply branch's head: found, or a new commit (parent: the rollback; tree: the rollback's
     parent's) and the branch at it."""
     ref = f"heads/{rollback.branch}"
-    found = port.get_ref(repo, ref)
-    if found is not None:
-        head = port.get_git_commit(repo, found.sha)
-        if head.parents != (rollback.commit.sha,):
-            raise PreconditionFailed(f"branch {rollback.branch} exists and is not opsgh's re-apply of "
-                                     f"{rollback.commit.sha[:7]}",
-                                     "delete the branch if it is a leftover, then re-run `opsgh release`")
-        return found.sha
     parent = port.get_git_commit(repo, rollback.commit.parents[0])
     commit = port.create_git_commit(repo, tree=parent.tree, parents=[rollback.commit.sha],
                                     message=commit_message(rollback))
     try:
-        write_once(lambda: port.create_ref(repo, f"refs/{ref}", commit.sha), lambda: port.get_ref(repo, ref))
-    except ValidationFailed:  # "Reference already exists": a concurrent run made it
-        if port.get_ref(repo, ref) is None:
+        made = write_once(lambda: port.create_ref(repo, f"refs/{ref}", commit.sha), lambda: port.get_ref(repo, ref))
+    except ValidationFailed:  # "Reference already exists": an earlier run made it (and no pull request yet)
+        found = port.get_ref(repo, ref)
+        if found is None:
             raise
-    return commit.sha
+        head = port.get_git_commit(repo, found.sha)
+        if head.parents != (rollback.commit.sha,):
+            raise PreconditionFailed(f"branch {rollback.branch} exists and is not opsgh's re-apply of "
+                                     f"{rollback.commit.sha[:7]}",
+                                     "delete the branch if it is a leftover, then re-run `opsgh release`") from None
+        return found.sha
+    return made.sha
 
 
 def _manual_steps(config: Config, rollback: Rollback) -> list[str]:

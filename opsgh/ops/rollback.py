@@ -49,7 +49,7 @@ from opsgh.ops.gate import wait_for_mergeable
 from opsgh.ops.merging import merge_at_head, merge_blockers
 from opsgh.ops.ship import ENVIRONMENT, Step
 from opsgh.ops.writes import write_once
-from opsgh.ports import CommentRef, DeploymentRef, IssueRef, PullInfo, PullRef, PullShipState, RollbackPort
+from opsgh.ports import CommentRef, DeploymentRef, IssueRef, PullInfo, PullShipState, RollbackPort
 from opsgh.render.ship import render
 
 Notify = Callable[[str], None]
@@ -337,7 +337,8 @@ class _Run:
             context.update(postmortem_url=postmortem.url if postmortem else None,
                            postmortem_number=postmortem.number if postmortem else None)
         self.step = "announcement"
-        announcement = self.announcement(release, revert, context)
+        # The marker names the revert PR: one made by this run has no announcement to find yet.
+        announcement = self.announcement(release, revert, context, look=found is not None)
         line: CommentRef | None = None
         if revert.state == "MERGED":
             line = self.ops_log_and_slack(revert, context, look=not merged_now)
@@ -360,10 +361,9 @@ class _Run:
             "previous_sha": release.base_sha, "production": production, "staging": self.config.branches.staging,
             "merge_method": self.config.rollback.merge_method})
 
-        def find() -> PullRef | None:
+        def find() -> PullShipState | None:
             found = self.find_revert(release)
-            return PullRef(found.number, found.html_url, found.title, found.state, found.head_ref, found.base_ref,
-                           found.head_sha, found.merged_at is not None, found.merge_commit_sha) if found else None
+            return self.port.pull_ship_state(self.repo, found.number) if found else None
 
         try:
             made = write_once(lambda: self.port.revert_pull(self.repo, release.node_id,
@@ -372,7 +372,7 @@ class _Run:
             raise RollbackBlocked(f"GitHub cannot revert Release PR #{release.number} by itself: {err.message}",
                                   manual_steps(self.config, self.repo, release)) from None
         self.record("revert", "done", f"revert PR #{made.number} {made.head_ref} -> {production} ({made.url})")
-        return self.port.pull_ship_state(self.repo, made.number)
+        return made
 
     def merge(self, release: PullShipState, revert: PullShipState, reason: str) -> PullShipState:
         """Merge the revert PR once GitHub computed its mergeability, pinned to the head that was read."""
@@ -544,8 +544,8 @@ class _Run:
         self.record("postmortem", "done", f"{made.url}{who_text}{note}")
         return made
 
-    def announcement(self, release: PullShipState, revert: PullShipState,
-                     context: dict[str, Any]) -> CommentRef | None:
+    def announcement(self, release: PullShipState, revert: PullShipState, context: dict[str, Any], *,
+                     look: bool) -> CommentRef | None:
         """The rollback announcement on the Release PR: one comment, edited when its text changes."""
         marker = ANNOUNCEMENT_MARKER.format(number=revert.number)
         body = render("rollback_announcement.md.j2", {**context, "marker": marker})
@@ -554,7 +554,7 @@ class _Run:
             return next((c for c in self.port.list_issue_comments_since(self.repo, release.number, revert.created_at)
                          if marker in c.body), None)
 
-        found = find()
+        found = find() if look else None
         if found is not None and found.body.strip() == body.strip():
             self.record("announcement", "skipped", f"{found.url} says so already")
             return found
