@@ -200,7 +200,7 @@ def _moment(iso: str | None, clock: Clock) -> datetime:
     return datetime.fromtimestamp(clock.now(), UTC)
 
 
-def _duration(start: datetime, end: datetime) -> str:
+def elapsed_text(start: datetime, end: datetime) -> str:
     minutes = max(0, int((end - start).total_seconds() // 60))
     hours, minutes = divmod(minutes, 60)
     days, hours = divmod(hours, 24)
@@ -438,7 +438,7 @@ class _Run:
             else None, "no_merge": not self.request.merge, "reason": reason, "requested_by": requested_by,
             "release_merged_at": local(released), "requested_at": local(requested),
             "rollback_merged_at": local(merged) if merged else None,
-            "duration": _duration(released, merged) if merged else None, "timezone": self.config.release.timezone,
+            "duration": elapsed_text(released, merged) if merged else None, "timezone": self.config.release.timezone,
             "date": (merged or requested).astimezone(zone).strftime("%Y-%m-%d"),
             "deployment_id": None, "deployment_state": None, "inactive": [], "postmortem_url": None,
             "postmortem_number": None,
