@@ -397,6 +397,43 @@ def test_rollback_fix_release_ship_gives_prod_mains_tree(shop: ReleaseRepo) -> N
     assert next_release(shop).action == "nothing-to-release"
 
 
+@pytest.mark.parametrize("method", ["merge", "rebase"])
+def test_every_merge_method_of_the_revert_comes_back(sandbox: Sandbox, sandbox_clock: FakeClock, method: str) -> None:
+    repo = ReleaseRepo(sandbox, sandbox_clock, required=(), config=CONFIG + f"rollback: {{merge_method: {method}}}\n")
+    try:
+        shipped_release = shipped(repo)
+        rolled = roll_back(repo)
+        assert tree(repo, "prod") == tree(repo, shipped_release["prod_before"])
+        parents = repo.git("rev-list", "--parents", "-n", "1", str(rolled.revert_sha)).split()[1:]
+        assert len(parents) == (2 if method == "merge" else 1)
+        repo.push({"app/fix.py": "# fix\n"}, "Fix")
+        result = next_release(repo)
+        assert [r.release_pr for r in result.reapplied] == [shipped_release["number"]]
+        repo.report("success")
+        repo.ship()
+        assert tree(repo, "prod") == tree(repo, "main")
+        assert repo.git("show", "prod:app/checkout.py") == "# checkout"
+    finally:
+        repo.close()
+
+
+def test_a_release_pr_open_during_the_rollback_is_updated_to_carry_the_re_apply(shop: ReleaseRepo) -> None:
+    number = shipped(shop)["number"]
+    shop.push({"app/search.py": "# search\n"}, "Add search")
+    opened = next_release(shop)
+    assert opened.action == "created"
+    rolled = roll_back(shop)
+    updated = next_release(shop)
+    assert (updated.action, updated.number) == ("updated", opened.number)
+    assert [r.release_pr for r in updated.reapplied] == [number]
+    assert f"Release PR #{number} was rolled back on `prod` by `{str(rolled.revert_sha)[:7]}`" in str(updated.body)
+    shop.report("success")
+    shop.ship()
+    assert tree(shop, "prod") == tree(shop, "main")
+    assert shop.git("show", "prod:app/search.py") == "# search"
+    assert shop.git("show", "prod:app/tax.py") == "# tax"
+
+
 def test_two_rollbacks_in_a_row_each_come_back(shop: ReleaseRepo) -> None:
     shipped(shop)
     roll_back(shop)
