@@ -319,7 +319,7 @@ class _Run:
         else:
             try:
                 revert = self.merge(release, revert, reason)
-                merged_now = True
+                merged_now = self.steps[-1].action == "done"  # not when someone merged it meanwhile
             except RevertNotMerged as err:
                 blocked = err
         context = self.context(release, revert, reason, requested_by, blocked)
