@@ -18,6 +18,7 @@ from opsgh.errors import GitHubError, NotFound, ValidationFailed
 from opsgh.gate.security import AlertsRead
 from opsgh.github.auth import AppInstallationTokens, StaticToken, token_kind
 from opsgh.github.gateway_commands import CommandGatewayMixin
+from opsgh.github.gateway_rollback import RollbackGatewayMixin
 from opsgh.github.gateway_ship import ShipGatewayMixin
 from opsgh.github.graphql import GraphQLClient
 from opsgh.github.ledger import Ledger
@@ -137,7 +138,7 @@ def _pull_info(data: dict[str, Any]) -> PullInfo:
     )
 
 
-class GitHubGateway(ShipGatewayMixin, CommandGatewayMixin):
+class GitHubGateway(ShipGatewayMixin, RollbackGatewayMixin, CommandGatewayMixin):
     """GitHub for the core: typed values in, typed values and typed errors out."""
 
     def __init__(self, transport: Transport, *, token_kind_name: str) -> None:
