@@ -18,9 +18,11 @@ from opsgh.clock import Clock, SystemClock
 from opsgh.errors import GitHubError, NotFound, ValidationFailed
 from opsgh.gate.security import AlertsRead
 from opsgh.github.auth import AppInstallationTokens, StaticToken, token_kind
+from opsgh.github.gateway_protect import ProtectGatewayMixin, repo_info
 from opsgh.github.gateway_ship import ShipGatewayMixin
 from opsgh.github.graphql import GraphQLClient
 from opsgh.github.ledger import Ledger
+from opsgh.github.pacing import WritePacer
 from opsgh.github.rest import build_github
 from opsgh.github.retry import RetryPolicy, default_jitter
 from opsgh.github.transport import ExchangeHook, TokenProvider, Transport
@@ -37,8 +39,6 @@ from opsgh.ports import (
     StatusInfo,
     TokenReport,
 )
-
-PERMISSION_KEYS = ("admin", "maintain", "push", "triage", "pull")
 
 
 def _q(segment: str) -> str:
@@ -135,7 +135,7 @@ def _pull_info(data: dict[str, Any]) -> PullInfo:
     )
 
 
-class GitHubGateway(ShipGatewayMixin):
+class GitHubGateway(ShipGatewayMixin, ProtectGatewayMixin):
     """GitHub for the core: typed values in, typed values and typed errors out."""
 
     def __init__(self, transport: Transport, *, token_kind_name: str) -> None:
@@ -191,6 +191,12 @@ class GitHubGateway(ShipGatewayMixin):
     def close(self) -> None:
         self.transport.close()
 
+    def pace_writes(self, clock: Clock, *, per_minute: int = 80, per_hour: int = 500) -> WritePacer:
+        """Space every content-creating request under GitHub's secondary limits from now on (see pacing.py)."""
+        pacer = WritePacer(clock, per_minute=per_minute, per_hour=per_hour)
+        self.transport.write_pacer = pacer
+        return pacer
+
     @property
     def ledger(self) -> Ledger:
         return self.transport.ledger
@@ -209,21 +215,7 @@ class GitHubGateway(ShipGatewayMixin):
     # ------------------------------------------------------------------ repository
 
     def get_repository(self, full_name: str) -> RepoInfo:
-        repo = self.github.get_repo(full_name)
-        data = repo.raw_data  # one GET /repos/{owner}/{repo}
-        perms = data.get("permissions")
-        return RepoInfo(
-            full_name=data["full_name"],
-            default_branch=data["default_branch"],
-            private=bool(data.get("private")),
-            archived=bool(data.get("archived")),
-            fork=bool(data.get("fork")),
-            permissions={k: bool(perms[k]) for k in PERMISSION_KEYS if k in perms} if isinstance(perms, dict)
-            else None,
-            allow_merge_commit=data.get("allow_merge_commit"),
-            allow_squash_merge=data.get("allow_squash_merge"),
-            allow_rebase_merge=data.get("allow_rebase_merge"),
-        )
+        return repo_info(self.github.get_repo(full_name).raw_data)  # one GET /repos/{owner}/{repo}
 
     def get_branch(self, full_name: str, branch: str) -> BranchInfo | None:
         try:
