@@ -212,6 +212,9 @@ class Transport:
                 self.ledger.record(LedgerEntry(method, path, None, _ms(self.clock.monotonic() - started),
                                                number, route, operation))
                 raise _network_error(err, method, path, self.timeout) from None
+            finally:
+                if pacer is not None:
+                    pacer.release()
             elapsed = _ms(self.clock.monotonic() - started)
             response_headers = {k.lower(): v for k, v in answer.headers.items()}
             self.ledger.record(LedgerEntry(method, path, answer.status_code, elapsed, number, route,

@@ -6,12 +6,13 @@ what it stores (`opsgh.ops.protect_model`), so a plan right after an apply is em
 
 Per repository, the requests (reads first, for every target, then the writes of the confirmed plan):
 
-1. `GET /repos/{repo}` (not in `--org` mode: the organisation's list carries the same fields); a token
-   whose user lacks admin rights stops here: GitHub answers 404 to non-admins reading protection;
+1. `GET /repos/{repo}` (not in `--org` mode: the organisation's list carries the same fields; an archived
+   repository is skipped: it is read-only);
 2. `GET /repos/{repo}/rulesets` (the repository's own), to find opsgh's rulesets by name (`opsgh: <branch>`),
    then `GET /rulesets/{id}` for each (the list leaves out the rules);
 3. `GET /branches/{branch}/protection` for each configured branch (404 "Branch not protected" is the
-   normal answer for an unprotected branch, "Branch not found" for a missing one);
+   normal answer for an unprotected branch, "Branch not found" for a missing one, a bare "Not Found" the
+   answer to anyone without admin rights: reported as such);
 4. when required checks are configured: `GET /contents/.github/workflows` and one raw read per workflow
    file, and, only for a check no workflow produces, the check runs and statuses on the branch's tip;
 5. apply, only for what differs: classic back end, one `PUT /branches/{branch}/protection` (the whole
@@ -138,7 +139,8 @@ def select(port: ProtectPort, targets: Targets, current_repo: str | None) -> Sel
             chosen.append(repo)
         else:
             left_out[reason] = left_out.get(reason, 0) + 1
-    return Selection(tuple(chosen), tuple(left_out.items()))
+    order = ("archived", "forks", "not matching --match", "without the topics")
+    return Selection(tuple(chosen), tuple((reason, left_out[reason]) for reason in order if reason in left_out))
 
 
 # ----------------------------------------------------------------------------- results
@@ -313,7 +315,7 @@ class ProtectResult:
                     f"{failed}{skipped}{left}{timing}")
         differing = counts["create"] + counts["update"]
         if self.mode == "check":
-            head = (f"Drift: {differing} branch{'es' * (differing != 1)} differ from the configuration"
+            head = (f"Drift: {differing} branch{'es differ' if differing != 1 else ' differs'} from the configuration"
                     if differing else "No drift: every branch matches the configuration")
             return f"{head} {where}{failed}{skipped}{left}{timing}"
         return (f"Plan: {counts['create']} to create, {counts['update']} to update, {counts['unchanged']} up to date "
@@ -323,10 +325,12 @@ class ProtectResult:
 # ----------------------------------------------------------------------------- errors, explained
 
 
-def explain(err: OpsghError, repo: str) -> tuple[str, str | None]:
+def explain(err: OpsghError, repo: str, info: RepoInfo | None = None) -> tuple[str, str | None]:
     """(message, hint) for a repository that failed; missing admin rights said as such."""
     if isinstance(err, NotFound) and ("/protection" in err.path or "/rulesets" in err.path):
-        return (f"no admin rights on {repo}: GitHub answers 404 to anyone without admin rights who reads or "
+        role = _role_of(info)
+        has = f" (the token has the {role} role)" if role is not None and role != "admin" else ""
+        return (f"no admin rights on {repo}{has}: GitHub answers 404 to anyone without admin rights who reads or "
                 "changes branch protection", ADMIN_HINT)
     if isinstance(err, Forbidden) and "not accessible by" in err.message:
         return (f"the token may not manage branch protection on {repo}: it lacks the Administration permission "
@@ -334,14 +338,13 @@ def explain(err: OpsghError, repo: str) -> tuple[str, str | None]:
     return err.message, err.hint or None
 
 
-def _no_admin(repo: RepoInfo) -> str | None:
-    permissions = repo.permissions
-    if permissions is None or permissions.get("admin"):
+def _role_of(repo: RepoInfo | None) -> str | None:
+    """The token's role on the repository when GitHub said (`permissions`), in GitHub's role names."""
+    permissions = repo.permissions if repo is not None else None
+    if not permissions:
         return None
-    role = next((name for name in ("maintain", "push", "triage", "pull") if permissions.get(name)), "no")
-    role = {"push": "write", "pull": "read"}.get(role, role)
-    return (f"no admin rights on {repo.full_name} (the token's user has the {role} role): GitHub answers 404 to "
-            "anyone without admin rights who reads branch protection")
+    found = next((name for name in ("admin", "maintain", "push", "triage", "pull") if permissions.get(name)), None)
+    return {"push": "write", "pull": "read"}.get(found or "", found)
 
 
 # ----------------------------------------------------------------------------- planning (reads)
@@ -396,6 +399,7 @@ def _workflow_warnings(port: ProtectPort, repo: str, work: Sequence[_BranchWork]
 def plan_repo(port: ProtectPort, config: Config, target: RepoInfo | str) -> RepoResult:
     """Read one repository's protection and compare it with the configuration (no write)."""
     name = target if isinstance(target, str) else target.full_name
+    info: RepoInfo | None = target if isinstance(target, RepoInfo) else None
     try:
         try:
             info = target if isinstance(target, RepoInfo) else port.get_repository(target)
@@ -405,9 +409,6 @@ def plan_repo(port: ProtectPort, config: Config, target: RepoInfo | str) -> Repo
         name = info.full_name
         if info.archived:
             return RepoResult(name, "skipped", error="archived: GitHub keeps archived repositories read-only")
-        no_admin = _no_admin(info)
-        if no_admin is not None:
-            return RepoResult(name, "failed", error=no_admin, hint=ADMIN_HINT)
         ours = {r.name: r for r in port.list_rulesets(name) if r.target == "branch"}
         work = []
         for branch, rule in config.protection.items():
@@ -428,7 +429,7 @@ def plan_repo(port: ProtectPort, config: Config, target: RepoInfo | str) -> Repo
         result.warnings = _workflow_warnings(port, name, work)
         return result
     except OpsghError as err:
-        message, hint = explain(err, name)
+        message, hint = explain(err, name, info)
         return RepoResult(name, "failed", error=message, hint=hint)
 
 

@@ -62,7 +62,7 @@ class Checks:
     """Required checks: context -> App id (ANY_SOURCE, an App id, or None = whatever GitHub pins: desired only)."""
 
     strict: bool = False
-    apps: tuple[tuple[str, int | None], ...] = ()  # sorted by context
+    apps: tuple[tuple[str, int | None], ...] = ()  # sorted by context, case-insensitively
 
     @property
     def contexts(self) -> tuple[str, ...]:
@@ -135,7 +135,7 @@ def _checks(strict: bool, apps: Iterable[tuple[str, int | None]]) -> Checks | No
         chosen.setdefault(context, app)
     if not strict and not chosen:
         return None
-    return Checks(strict, tuple(sorted(chosen.items())))
+    return Checks(strict, tuple(sorted(chosen.items(), key=lambda item: (item[0].lower(), item[0]))))
 
 
 def _actor(actor_type: str, actor_id: int | None, bypass_mode: str | None) -> Actor:
