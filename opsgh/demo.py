@@ -54,10 +54,19 @@ def _show_announcement(team: Team) -> str:
     return f"opsgh's comment on release PR #{pull}:\n" + "\n".join(f"  | {line}" for line in comment.splitlines())
 
 
+def _relax_protection(team: Team) -> str:
+    team.relax_protection("prod")
+    return "alice turned off \"enforce for administrators\" on prod by hand, in the settings page"
+
+
 def demo_steps(seed: SeedInfo) -> list[DemoStep]:
     """The walk, in order: every step is an opsgh command against the seeded repository."""
     repo = seed.full_name
     return [
+        DemoStep("Plan branch protection for main and prod from .github/opsgh.yml (changes nothing)",
+                 ("--repo", repo, "protect", "plan")),
+        DemoStep("Bootstrap it: write only what differs", ("--repo", repo, "protect", "apply", "--yes")),
+        DemoStep("Check for drift, as a scheduled workflow would: none", ("--repo", repo, "protect", "check")),
         DemoStep("Check the token and the repository", ("--repo", repo, "doctor")),
         DemoStep("Show the effective configuration (read from the default branch)",
                  ("--repo", repo, "config", "show")),
@@ -79,6 +88,9 @@ def demo_steps(seed: SeedInfo) -> list[DemoStep]:
         DemoStep("What opsgh told the team", event=_show_announcement),
         DemoStep("Ship again: everything is done already, nothing is duplicated", ("--repo", repo, "ship")),
         DemoStep("Nothing left to release", ("--repo", repo, "release")),
+        DemoStep("Meanwhile someone relaxes prod's protection by hand", event=_relax_protection),
+        DemoStep("The drift check notices (exit 1)", ("--repo", repo, "protect", "check"), expect_exit=1),
+        DemoStep("Repair it: one write", ("--repo", repo, "protect", "apply", "--yes")),
     ]
 
 
@@ -97,7 +109,7 @@ def run_demo(run_cli: RunCli, echo: Echo, *, latency_ms: float = 0, keep: bool =
             prepare(sandbox)
         sandbox.start()
         try:
-            seed = seed_demo(sandbox)
+            seed = seed_demo(sandbox, protect=False)  # `opsgh protect apply` protects the branches
             echo(f"sandbox: a local GitHub at {sandbox.url} (offline, real git)")
             echo(f"seeded {seed.full_name} (users: {', '.join(sorted(seed.tokens))}); merged pull requests, "
                  "each with a green `ci` check run and an approval:")

@@ -307,7 +307,7 @@ class ProtectResult:
         left = "; left out: " + ", ".join(f"{n} {reason}" for reason, n in self.left_out) if self.left_out else ""
         failed = f"; {counts['failed']} failed" if counts["failed"] else ""
         skipped = f"; {counts['skipped']} skipped" if counts["skipped"] else ""
-        timing = f" ({self.seconds:.1f} s)" if self.seconds else ""
+        timing = f" ({self.seconds:.1f} s)" if self.seconds and repos > 1 else ""
         if self.applied:
             changed = sum(1 for r in self.repos for b in r.branches if b.differs and r.status == "applied")
             return (f"Applied: {changed} branch{'es' * (changed != 1)} changed with {counts['writes']} "

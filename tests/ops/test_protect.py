@@ -12,6 +12,7 @@ import pytest
 from protect_support import Org
 from sandbox.support import ContractRecorder
 
+from opsgh.cli import run
 from opsgh.clock import FakeClock
 from opsgh.config import load_config
 from opsgh.errors import ExitCode
@@ -532,3 +533,13 @@ def test_retry_after_holds_every_write(org: Org, sandbox: Sandbox) -> None:
     assert [(e.path.rsplit("/", 2)[-2], e.status) for e in puts] == [("main", 403), ("main", 200), ("prod", 200)]
     assert puts[1].time - puts[0].time >= 30
     assert puts[2].time - puts[0].time >= 30
+
+
+def test_the_seeded_demo_repository_is_protected_as_its_configuration_says(sandbox: Sandbox, tmp_path: Path) -> None:
+    """`opsgh sandbox serve --seed`: the hand-made protection and DEMO_CONFIG's `protection:` agree."""
+    from opsgh.sandbox import seed_demo
+
+    seed = seed_demo(sandbox)
+    environ = {"GITHUB_TOKEN": seed.tokens["alice"], "GITHUB_API_URL": sandbox.url,
+               "GITHUB_GRAPHQL_URL": sandbox.graphql_url, "HOME": str(tmp_path)}
+    assert run(["--repo", seed.full_name, "protect", "check"], environ=environ) == ExitCode.OK
