@@ -145,3 +145,17 @@ def _stdin(text: str | None) -> Iterator[None]:
         yield
     finally:
         sys.stdin = saved
+
+
+def fastest_schedule(writes: int, *, per_minute: int, per_hour: int) -> float:
+    """Seconds from the first to the last of `writes` sent as early as GitHub's sliding windows allow
+    (bursts included): the yardstick for a paced run's throughput."""
+    times: list[float] = []
+    for _ in range(writes):
+        moment = times[-1] if times else 0.0
+        if len(times) >= per_minute:
+            moment = max(moment, times[-per_minute] + 60)
+        if len(times) >= per_hour:
+            moment = max(moment, times[-per_hour] + 3600)
+        times.append(moment)
+    return times[-1] - times[0]

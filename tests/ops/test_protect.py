@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from protect_support import Org
+from protect_support import Org, fastest_schedule
 from sandbox.support import ContractRecorder
 
 from opsgh.cli import run
@@ -509,19 +509,6 @@ def test_org_apply_stays_under_the_secondary_limit_at_full_speed(sandbox: Sandbo
     spent = writes[-1].time - writes[0].time
     fastest = fastest_schedule(48, per_minute=6, per_hour=30)
     assert fastest / spent >= 0.9, (fastest, spent)
-
-
-def fastest_schedule(writes: int, *, per_minute: int, per_hour: int) -> float:
-    """Seconds from the first to the last of `writes` sent as early as GitHub's sliding windows allow."""
-    times: list[float] = []
-    for _ in range(writes):
-        moment = times[-1] if times else 0.0
-        if len(times) >= per_minute:
-            moment = max(moment, times[-per_minute] + 60)
-        if len(times) >= per_hour:
-            moment = max(moment, times[-per_hour] + 3600)
-        times.append(moment)
-    return times[-1] - times[0]
 
 
 def test_retry_after_holds_every_write(org: Org, sandbox: Sandbox) -> None:
