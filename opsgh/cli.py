@@ -406,6 +406,25 @@ def _interactive() -> bool:
     return sys.stdin.isatty() and sys.stderr.isatty()
 
 
+def _terminal() -> bool:
+    """Whether stderr is a terminal (progress bars)."""
+    return sys.stderr.isatty()
+
+
+def _config_source(state: CliState) -> str:
+    """Where `state.config()` read the configuration, in words (the same order as `load_effective_config`)."""
+    from opsgh.context import LOCAL_CONFIG
+
+    settings = state.settings()
+    if settings.config_path:
+        return settings.config_path
+    if LOCAL_CONFIG.is_file():
+        return str(LOCAL_CONFIG)
+    if settings.repo is not None:
+        return f"{settings.repo} (.github/opsgh.yml on its default branch, or the defaults)"
+    return "the defaults (no configuration file and no current repository)"
+
+
 class _ProgressBar:
     """A progress bar on stderr per phase (reading, applying), for runs over several repositories."""
 
@@ -439,10 +458,17 @@ def _run_protect(state: CliState, mode: str, targets: ProtectTargets, concurrenc
     from opsgh.ops import protect
 
     clock = SystemClock()
+    if state.repo is None and len(targets.repos) == 1 and not state.environ.get("GITHUB_REPOSITORY", "").strip():
+        state.repo = targets.repos[0]  # the one repository named is where the configuration comes from
     config = state.config()
+    if not config.protection:
+        raise UsageError(f"no branch protection declared in {_config_source(state)}: nothing to {mode}",
+                         "declare protection.<branch> (see docs/CONFIG.md), e.g. protection: {prod: "
+                         "{required_reviews: {count: 1}}}; with --org or several --repo, the configuration comes "
+                         "from --config FILE, ./.github/opsgh.yml, or the repository named by the global --repo")
     gateway = state.gateway()
     gateway.pace_writes(clock)
-    progress = _ProgressBar() if sys.stderr.isatty() and not as_json else None
+    progress = _ProgressBar() if _terminal() and not as_json else None
     try:
         result = protect.plan(gateway, config, targets, state.settings().repo, clock,
                               mode="check" if mode == "check" else "plan", concurrency=concurrency,

@@ -383,7 +383,7 @@ def test_configuration_contradictions_stop_before_any_request(org: Org, tmp_path
     assert "contradicts release.merge_method: merge" in err
     code, _, err = org.cli(["protect", "plan"], "release: {title: x}\n", tmp_path)
     assert code == ExitCode.USAGE
-    assert "error: the configuration declares no protection: nothing to plan" in err
+    assert f"error: no branch protection declared in {tmp_path / 'opsgh.yml'}: nothing to plan" in err
     assert org.sandbox.log.entries == []
 
 
@@ -451,6 +451,34 @@ def test_repo_options_and_json(org: Org, tmp_path: Path) -> None:
     code, _, err = org.cli(["protect", "plan", "--match", "shop-*"], config, tmp_path)
     assert code == ExitCode.USAGE
     assert "filter an organisation" in err
+
+
+def test_the_configuration_comes_from_the_repository_named(org: Org, sandbox: Sandbox, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no ./.github/opsgh.yml, no origin remote
+    org.add_repo("api")
+    sandbox.commit("acme", "api", "main", {".github/opsgh.yml": "protection: {prod: {required_reviews: {count: 1}}}\n"},
+                   "Declare protection", author="alice")
+    code, out, err = org.cli(["protect", "plan", "--repo", "acme/api"], None, tmp_path, current=None)
+    assert code == ExitCode.OK, err
+    assert "prod (classic): create" in out
+    # Several repositories and no current one: nothing says which configuration to use.
+    code, _, err = org.cli(["protect", "plan", "--repo", "acme/api", "--repo", "acme/shop"], None, tmp_path,
+                           current=None)
+    assert code == ExitCode.USAGE
+    assert "error: no branch protection declared in the defaults (no configuration file and no current " \
+           "repository): nothing to plan" in err
+    assert "the repository named by the global --repo" in err
+
+
+def test_a_progress_bar_on_a_terminal(org: Org, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    org.add_repo("api")
+    monkeypatch.setattr("opsgh.cli._terminal", lambda: True)
+    code, _, err = org.cli(["protect", "plan", "--org", "acme"], "protection: {prod: {}}", tmp_path)
+    assert code == ExitCode.OK
+    assert "reading 2 repositories" in err
+    code, _, err = org.cli(["protect", "plan", "--org", "acme", "--json"], "protection: {prod: {}}", tmp_path)
+    assert err == ""  # JSON output: nothing on stderr but errors
 
 
 # ----------------------------------------------------------------------------- organisations
