@@ -334,7 +334,7 @@ def explain(err: OpsghError, repo: str, info: RepoInfo | None = None) -> tuple[s
                 "changes branch protection", ADMIN_HINT)
     if isinstance(err, Forbidden) and "not accessible by" in err.message:
         return (f"the token may not manage branch protection on {repo}: it lacks the Administration permission "
-                f"({err.message.split(': ', 1)[-1]})", ADMIN_HINT)
+                f"(GitHub: {err.message.rsplit(': ', 1)[-1]})", ADMIN_HINT)
     return err.message, err.hint or None
 
 
@@ -467,7 +467,8 @@ def _apply_branch(port: ProtectPort, repo: str, work: _BranchWork) -> tuple[int,
         held = classic_rules(current)
         after: dict[str, Any] | None = current
         differs_beyond_signatures = bool(diff(held, replace(desired, signatures=held.signatures), "classic"))
-        if current is None or differs_beyond_signatures:
+        # The signature switch is a sub-resource of the protection: it needs the protection to exist.
+        if differs_beyond_signatures or (current is None and desired.signatures):
             after = port.put_classic_protection(repo, branch, classic_body(desired, current))
             writes += 1
         if held.signatures != desired.signatures:

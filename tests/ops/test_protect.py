@@ -16,8 +16,9 @@ from opsgh.cli import run
 from opsgh.clock import FakeClock
 from opsgh.config import load_config
 from opsgh.errors import ExitCode
+from opsgh.github.gateway import GitHubGateway
 from opsgh.ops import protect
-from opsgh.sandbox import Sandbox
+from opsgh.sandbox import Sandbox, seed_demo
 from opsgh.sandbox.api import AppCredentials
 
 CLASSIC = """\
@@ -321,10 +322,6 @@ def test_missing_admin_rights_are_explained(org: Org, tmp_path: Path) -> None:
 def test_an_app_without_administration_write_may_plan_but_not_apply(org: Org, sandbox: Sandbox) -> None:
     reader = sandbox.add_app("auditor", "acme", permissions={"administration": "read", "metadata": "read",
                                                              "contents": "read"})
-    gateway = org.gateway()
-    gateway.close()
-    from opsgh.github.gateway import GitHubGateway
-
     as_app = GitHubGateway.connect(api_url=sandbox.url, token=sandbox.installation_token(reader), clock=org.clock,
                                    jitter=None)
     try:
@@ -337,8 +334,8 @@ def test_an_app_without_administration_write_may_plan_but_not_apply(org: Org, sa
     failed = applied.repos[0]
     assert failed.status == "failed"
     assert failed.error is not None
-    assert failed.error.startswith("the token may not manage branch protection on acme/shop: it lacks the "
-                                   "Administration permission")
+    assert failed.error == ("the token may not manage branch protection on acme/shop: it lacks the Administration "
+                            "permission (GitHub: Resource not accessible by integration)")
     assert org.protection("acme/shop", "prod") is None
 
 
@@ -552,8 +549,6 @@ def test_retry_after_holds_every_write(org: Org, sandbox: Sandbox) -> None:
 
 def test_the_seeded_demo_repository_is_protected_as_its_configuration_says(sandbox: Sandbox, tmp_path: Path) -> None:
     """`opsgh sandbox serve --seed`: the hand-made protection and DEMO_CONFIG's `protection:` agree."""
-    from opsgh.sandbox import seed_demo
-
     seed = seed_demo(sandbox)
     environ = {"GITHUB_TOKEN": seed.tokens["alice"], "GITHUB_API_URL": sandbox.url,
                "GITHUB_GRAPHQL_URL": sandbox.graphql_url, "HOME": str(tmp_path)}
