@@ -3,8 +3,9 @@
 Run: .venv/bin/python bench/protect_org.py [--repos 300] [--backend classic|ruleset|both] [--concurrency 8]
 
 A sandbox on a FakeClock holds the organisation: every repository has `main` and `prod` and a CI
-workflow producing the `ci` check. The sandbox enforces GitHub's secondary limit on content creation
-(80 a minute, 500 an hour, 403 with retry-after beyond); opsgh paces its writes with the same numbers.
+workflow producing the `ci` check. The sandbox enforces GitHub's secondary limits (80 content-creating
+requests a minute, 500 an hour, 900 REST points a minute with a GET costing 1 and a write 5; 403 with
+retry-after beyond); opsgh paces its requests with the same numbers.
 The sandbox's clock only moves when opsgh waits for its turn, so an hour of GitHub time costs seconds.
 
 Reported per back end:
@@ -40,7 +41,7 @@ from opsgh.config import load_config
 from opsgh.ops import protect
 from opsgh.sandbox import Sandbox
 
-PER_MINUTE, PER_HOUR = 80, 500
+PER_MINUTE, PER_HOUR, POINTS = 80, 500, 900
 
 CONFIG = """\
 protection:
@@ -61,11 +62,11 @@ def run(backend: str, repos: int, concurrency: int) -> None:
     with Sandbox(clock=clock) as sandbox:
         org = Org(sandbox, clock, tuple(f"svc-{n:03d}" for n in range(repos)))
         seeded = time.monotonic() - started
-        sandbox.rate_limits.enable_secondary(per_minute=PER_MINUTE, per_hour=PER_HOUR)
+        sandbox.rate_limits.enable_secondary(per_minute=PER_MINUTE, per_hour=PER_HOUR, points_per_minute=POINTS)
         sandbox.log.clear()
         config = load_config(CONFIG.format(backend=backend))
         gateway = org.gateway()
-        pacer = gateway.pace_writes(clock, per_minute=PER_MINUTE, per_hour=PER_HOUR)
+        pacer = gateway.pace_requests(clock, per_minute=PER_MINUTE, per_hour=PER_HOUR, points_per_minute=POINTS)
         targets = protect.Targets(org="acme")
         wall = time.monotonic()
         fake = clock.now()
@@ -80,6 +81,7 @@ def run(backend: str, repos: int, concurrency: int) -> None:
         statuses = Counter(r.status for r in applied.repos)
         window = writes[-1].time - writes[0].time if len(writes) > 1 else 0.0
         fastest = fastest_schedule(len(writes), per_minute=PER_MINUTE, per_hour=PER_HOUR)
+        paced = (pacer.reads, pacer.writes, pacer.waited)
         sandbox.log.clear()
         again_wall = time.monotonic()
         again = protect.plan(gateway, config, targets, None, clock, concurrency=concurrency)
@@ -102,9 +104,11 @@ def run(backend: str, repos: int, concurrency: int) -> None:
         print(f"writes from first to last: {window:.0f} s; all {len(writes)} fit in one burst under the limits "
               "(opsgh spreads them at 80 a minute instead)")
     times = [e.time for e in writes]
-    print(f"busiest minute: {most_in_window(times, 60)} writes (limit {PER_MINUTE}); busiest hour: "
-          f"{most_in_window(times, 3600)} writes (limit {PER_HOUR})")
-    print(f"pacer: {pacer.writes} writes let through, {pacer.waited:.0f} s waited in all")
+    points = [(e.time, 1 if e.method == "GET" else 5) for e in entries if e.path != "/graphql"]
+    print(f"busiest minute: {most_in_window(times, 60)} writes (limit {PER_MINUTE}), "
+          f"{most_points(points)} points (limit {POINTS}); busiest hour: {most_in_window(times, 3600)} writes "
+          f"(limit {PER_HOUR})")
+    print(f"pacer: {paced[0]} reads and {paced[1]} writes let through, {paced[2]:.0f} s waited in all")
     print(f"second plan: {churn['unchanged']} up to date, {churn['create'] + churn['update']} to change, "
           f"{churn['failed']} failed; {again_requests} requests, 0 writes; {again_wall:.1f} s wall")
 
@@ -116,6 +120,18 @@ def most_in_window(times: list[float], seconds: float) -> int:
         while times[start] <= moment - seconds:
             start += 1
         most = max(most, end - start + 1)
+    return most
+
+
+def most_points(spent: list[tuple[float, int]]) -> int:
+    """The most REST points spent in any window (t - 60, t]."""
+    most, start, total = 0, 0, 0
+    for moment, points in spent:
+        total += points
+        while spent[start][0] <= moment - 60:
+            total -= spent[start][1]
+            start += 1
+        most = max(most, total)
     return most
 
 

@@ -467,7 +467,7 @@ def _run_protect(state: CliState, mode: str, targets: ProtectTargets, concurrenc
                          "{required_reviews: {count: 1}}}; with --org or several --repo, the configuration comes "
                          "from --config FILE, ./.github/opsgh.yml, or the repository named by the global --repo")
     gateway = state.gateway()
-    gateway.pace_writes(clock)
+    gateway.pace_requests(clock)
     progress = _ProgressBar() if _terminal() and not as_json else None
     try:
         result = protect.plan(gateway, config, targets, state.settings().repo, clock,

@@ -22,7 +22,7 @@ from opsgh.github.gateway_protect import ProtectGatewayMixin, repo_info
 from opsgh.github.gateway_ship import ShipGatewayMixin
 from opsgh.github.graphql import GraphQLClient
 from opsgh.github.ledger import Ledger
-from opsgh.github.pacing import WritePacer
+from opsgh.github.pacing import RequestPacer
 from opsgh.github.rest import build_github
 from opsgh.github.retry import RetryPolicy, default_jitter
 from opsgh.github.transport import ExchangeHook, TokenProvider, Transport
@@ -191,10 +191,11 @@ class GitHubGateway(ShipGatewayMixin, ProtectGatewayMixin):
     def close(self) -> None:
         self.transport.close()
 
-    def pace_writes(self, clock: Clock, *, per_minute: int = 80, per_hour: int = 500) -> WritePacer:
-        """Space every content-creating request under GitHub's secondary limits from now on (see pacing.py)."""
-        pacer = WritePacer(clock, per_minute=per_minute, per_hour=per_hour)
-        self.transport.write_pacer = pacer
+    def pace_requests(self, clock: Clock, *, per_minute: int = 80, per_hour: int = 500,
+                      points_per_minute: int = 900) -> RequestPacer:
+        """Pace every REST request under GitHub's secondary limits from now on (see pacing.py)."""
+        pacer = RequestPacer(clock, per_minute=per_minute, per_hour=per_hour, points_per_minute=points_per_minute)
+        self.transport.pacer = pacer
         return pacer
 
     @property

@@ -20,7 +20,7 @@ from opsgh import __version__
 from opsgh.clock import Clock
 from opsgh.errors import GitHubError, RateLimited
 from opsgh.github.ledger import Ledger, LedgerEntry, route_of, safe_path
-from opsgh.github.pacing import WritePacer
+from opsgh.github.pacing import RequestPacer
 from opsgh.github.retry import ConnectionFailed, RetryPolicy, is_idempotent
 from opsgh.github.status import error_for_response
 from opsgh.github.urls import ApiUrls, origin_of
@@ -102,9 +102,9 @@ class Transport:
         self.ledger = ledger if ledger is not None else Ledger()
         self.on_exchange = on_exchange
         self.timeout = timeout
-        # Set by commands that write a lot (`opsgh protect apply`): every content-creating request waits
-        # for its turn, and a secondary-limit refusal holds all of them for its retry-after.
-        self.write_pacer: WritePacer | None = None
+        # Set by commands that send a lot (`opsgh protect --org`): every REST request waits for its turn
+        # under GitHub's secondary limits, and a secondary-limit refusal holds all of them for its retry-after.
+        self.pacer: RequestPacer | None = None
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=min(connect_timeout, timeout)),
             transport=http_transport,
@@ -193,16 +193,17 @@ class Transport:
         path = self.display_path(final_url)
         route = route_of(path)
         retryable = is_idempotent(method, idempotent)
-        paced = method in _CONTENT_CREATING and path != "/graphql"
+        paced = path != "/graphql"  # GraphQL has its own budget
+        write = method in _CONTENT_CREATING
 
         def attempt(number: int) -> Response:
             try:
                 token = bearer if bearer is not None else self._token_provider()
             except Exception as err:  # the provider does its own retries; never multiply them
                 raise _Final(err) from err
-            pacer = self.write_pacer if paced else None
+            pacer = self.pacer if paced else None
             if pacer is not None:
-                pacer.acquire()
+                pacer.acquire(write)
             request = self._build(method, final_url, json=json, content=content, headers=headers, token=token)
             started = self.clock.monotonic()
             try:
@@ -214,7 +215,7 @@ class Transport:
                 raise _network_error(err, method, path, self.timeout) from None
             finally:
                 if pacer is not None:
-                    pacer.release()
+                    pacer.release(write)
             elapsed = _ms(self.clock.monotonic() - started)
             response_headers = {k.lower(): v for k, v in answer.headers.items()}
             self.ledger.record(LedgerEntry(method, path, answer.status_code, elapsed, number, route,

@@ -99,7 +99,7 @@ class Org:
     def gateway(self, login: str = "alice") -> GitHubGateway:
         gateway = GitHubGateway.connect(api_url=self.sandbox.url, token=self.tokens[login], clock=self.clock,
                                         jitter=None)
-        gateway.pace_writes(self.clock)
+        gateway.pace_requests(self.clock)
         self._gateways.append(gateway)
         return gateway
 

@@ -516,13 +516,13 @@ def test_org_filters_and_one_failure_does_not_stop_the_others(org: Org, sandbox:
 
 
 def test_org_apply_stays_under_the_secondary_limit_at_full_speed(sandbox: Sandbox, sandbox_clock: FakeClock) -> None:
-    """24 repositories, 48 writes, GitHub's limits scaled down to 6 a minute and 30 an hour: no refusal, and
-    the last write lands within 10% of the earliest moment the limits allow."""
+    """24 repositories, 48 writes, GitHub's limits scaled down to 6 writes a minute, 30 an hour and 60 points
+    a minute: no refusal, and the last write lands within 10% of the earliest moment the limits allow."""
     acme = Org(sandbox, sandbox_clock, tuple(f"svc-{n:02d}" for n in range(24)), workflow=None)
     try:
-        sandbox.rate_limits.enable_secondary(per_minute=6, per_hour=30)
+        sandbox.rate_limits.enable_secondary(per_minute=6, per_hour=30, points_per_minute=60)
         gateway = acme.gateway()
-        gateway.pace_writes(sandbox_clock, per_minute=6, per_hour=30)
+        gateway.pace_requests(sandbox_clock, per_minute=6, per_hour=30, points_per_minute=60)
         config = "protection: {main: {allow_deletions: false}, prod: {required_reviews: {count: 1}}}"
         result = acme.apply(config, None, targets=protect.Targets(org="acme"), gateway=gateway, concurrency=8)
     finally:

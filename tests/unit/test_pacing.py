@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from opsgh.clock import FakeClock
-from opsgh.github.pacing import WritePacer
+from opsgh.github.pacing import RequestPacer
 
 
 def most_in_any_window(times: list[float], seconds: float) -> int:
@@ -15,7 +15,7 @@ def most_in_any_window(times: list[float], seconds: float) -> int:
 
 def test_600_writes_stay_under_80_a_minute_and_500_an_hour_and_finish_close_to_the_fastest() -> None:
     clock = FakeClock()
-    pacer = WritePacer(clock)
+    pacer = RequestPacer(clock)
     times = []
     for _ in range(600):
         pacer.acquire()
@@ -30,7 +30,7 @@ def test_600_writes_stay_under_80_a_minute_and_500_an_hour_and_finish_close_to_t
 
 def test_a_few_writes_do_not_wait() -> None:
     clock = FakeClock()
-    pacer = WritePacer(clock)
+    pacer = RequestPacer(clock)
     for _ in range(10):
         assert pacer.acquire() == 0
         pacer.release()
@@ -41,7 +41,7 @@ def test_a_few_writes_do_not_wait() -> None:
 
 def test_a_refusal_holds_every_write_for_its_retry_after() -> None:
     clock = FakeClock()
-    pacer = WritePacer(clock)
+    pacer = RequestPacer(clock)
     start = clock.now()
     pacer.hold(30)
     pacer.acquire()
@@ -50,7 +50,7 @@ def test_a_refusal_holds_every_write_for_its_retry_after() -> None:
 
 def test_no_time_passes_while_a_write_is_on_its_way() -> None:
     clock = FakeClock()
-    pacer = WritePacer(clock, per_minute=1, burst=1)
+    pacer = RequestPacer(clock, per_minute=1, burst=1)
     pacer.acquire()  # the first write is on its way to GitHub
     second = threading.Thread(target=pacer.acquire)
     second.start()
@@ -61,3 +61,20 @@ def test_no_time_passes_while_a_write_is_on_its_way() -> None:
     second.join(timeout=5)
     assert not second.is_alive()
     assert clock.sleeps == [61.0]  # a minute after the first, plus the margin
+
+
+def test_reads_and_writes_share_900_points_a_minute() -> None:
+    clock = FakeClock()
+    pacer = RequestPacer(clock)
+    moments: list[tuple[float, int]] = []
+    for number in range(1200):
+        write = number % 10 == 0  # a write (5 points) among every nine reads (1 point)
+        pacer.acquire(write)
+        moments.append((clock.now(), 5 if write else 1))
+        pacer.release(write)
+    busiest = max(sum(p for t, p in moments if moment - 60 < t <= moment) for moment, _ in moments)
+    assert busiest <= 900
+    assert pacer.reads == 1080
+    assert pacer.writes == 120
+    # 1,680 points at 900 a minute: about two minutes, not more.
+    assert 60 < clock.now() - moments[0][0] <= 125
