@@ -381,8 +381,8 @@ def _protect_options(command: Callable[..., None]) -> Callable[..., None]:
                                                               "reported as skipped)."),
         click.option("--include-forks", is_flag=True, help="With --org: also forks."),
         click.option("--concurrency", type=click.IntRange(1, 32), default=8, show_default=True,
-                     help="Repositories read at once; writes are paced under GitHub's secondary rate limits "
-                          "(80 a minute, 500 an hour) whatever this says."),
+                     help="Repositories read at once; requests are paced under GitHub's secondary rate limits "
+                          "(80 writes a minute, 500 an hour, 900 points a minute) whatever this says."),
         click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
     ]
     for option in reversed(options):
@@ -534,9 +534,9 @@ def protect_apply(state: CliState, repos: tuple[str, ...], org: str | None, matc
 
     Shows the plan, asks for confirmation on a terminal (--yes elsewhere), then
     writes only the branches that differ: one PUT of the classic protection, or
-    one ruleset create/update per branch. Writes are paced under GitHub's secondary
-    rate limits. A repository that fails is reported in the summary and the others
-    go on; the exit code is 3 when any failed.
+    one ruleset create/update per branch. Requests are paced under GitHub's
+    secondary rate limits. A repository that fails is reported in the summary and
+    the others go on; the exit code is 3 when any failed.
 
     \b
     Examples:

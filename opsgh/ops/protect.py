@@ -23,9 +23,9 @@ Per repository, the requests (reads first, for every target, then the writes of 
    whatever GitHub did not keep (a user without push access in restrictions, say) is a failure, not a
    silent perpetual diff.
 
-Writes are paced under GitHub's secondary rate limits by the gateway (`opsgh.github.pacing`); reads of
-many repositories run `concurrency` at a time. One repository's failure is recorded in its result and
-the others go on.
+Requests are paced under GitHub's secondary rate limits by the gateway (`opsgh.github.pacing`: 80 writes
+a minute, 500 an hour, 900 points a minute); reads of many repositories run `concurrency` at a time.
+One repository's failure is recorded in its result and the others go on.
 
 Pure orchestration over `ProtectPort`: no click, no HTTP client, no environment.
 """
