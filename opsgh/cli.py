@@ -497,6 +497,14 @@ def _run_protect(state: CliState, mode: str, targets: ProtectTargets, concurrenc
         if mode == "apply" and dry_run and result.differs:
             lines.append("dry run: nothing was changed")
         click.echo("\n".join(lines))
+    if state.environ.get("GITHUB_ACTIONS") == "true":
+        from opsgh.action import ActionsRuntime
+        from opsgh.render.engine import Renderer
+
+        runtime = ActionsRuntime(state.environ)
+        runtime.set_output("drift", "true" if result.differs and not result.applied else "false")
+        runtime.set_output("failed", str(len(result.failed)))
+        runtime.add_summary(Renderer().render("protect_summary.md.j2", result.summary_context()))
     if result.exit_code:
         raise SystemExit(result.exit_code)
 

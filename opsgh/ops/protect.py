@@ -251,6 +251,22 @@ class ProtectResult:
             "writes": sum(r.writes for r in self.repos),
         }
 
+    def summary_context(self) -> dict[str, Any]:
+        """What `protect_summary.md.j2` (the Actions job summary) renders: every repository in the table, the
+        settings of the branches that differ (or failed to change)."""
+        def result_word(repo: RepoResult) -> str:
+            return "drift" if self.mode == "check" and repo.status == "changes" else STATUS_WORDS[repo.status]
+
+        return {
+            "mode": "apply" if self.applied else self.mode,
+            "headline": self.summary(),
+            "warnings": list(self.warnings),
+            "repos": [{"repo": r.repo, "result": result_word(r), "detail": r.detail(),
+                       "branches": [{"branch": b.branch, "backend": b.backend, "action": b.action,
+                                     "changes": [c.line() for c in b.changes] + list(b.cleanup)}
+                                    for b in r.branches if b.differs]} for r in self.repos],
+        }
+
     def as_dict(self) -> dict[str, Any]:
         return {"mode": self.mode, "applied": self.applied, "repositories": [r.as_dict() for r in self.repos],
                 "warnings": list(self.warnings), "left_out": dict(self.left_out), "summary": self.counts(),

@@ -118,7 +118,8 @@ class Org:
         return protect.apply(gateway, planned, self.clock, concurrency=concurrency)
 
     def cli(self, argv: list[str], config: str | None, tmp: Path, *, login: str = "alice",
-            stdin: str | None = None, current: str | None = "acme/shop") -> tuple[int, str, str]:
+            stdin: str | None = None, current: str | None = "acme/shop",
+            environ: Mapping[str, str] | None = None) -> tuple[int, str, str]:
         """Run `opsgh --config FILE ARGV...` against the sandbox (no --config for None: the configuration
         is read from GitHub), with GITHUB_REPOSITORY=`current`; (exit code, stdout, stderr)."""
         options = []
@@ -126,13 +127,13 @@ class Org:
             path = tmp / "opsgh.yml"
             path.write_text(config)
             options = ["--config", str(path)]
-        environ = {"GITHUB_TOKEN": self.tokens[login], "GITHUB_API_URL": self.sandbox.url,
-                   "GITHUB_GRAPHQL_URL": self.sandbox.graphql_url}
+        variables = {"GITHUB_TOKEN": self.tokens[login], "GITHUB_API_URL": self.sandbox.url,
+                     "GITHUB_GRAPHQL_URL": self.sandbox.graphql_url, **(environ or {})}
         if current is not None:
-            environ["GITHUB_REPOSITORY"] = current
+            variables["GITHUB_REPOSITORY"] = current
         out, err = io.StringIO(), io.StringIO()
         with redirect_stdout(out), redirect_stderr(err), _stdin(stdin):
-            code = run([*options, *argv], environ=environ)
+            code = run([*options, *argv], environ=variables)
         return code, out.getvalue(), err.getvalue()
 
     def close(self) -> None:

@@ -478,6 +478,24 @@ def test_a_progress_bar_on_a_terminal(org: Org, tmp_path: Path, monkeypatch: pyt
     assert err == ""  # JSON output: nothing on stderr but errors
 
 
+def test_check_in_github_actions_writes_a_job_summary_and_outputs(org: Org, tmp_path: Path) -> None:
+    org.add_repo("api")
+    summary, outputs = tmp_path / "summary.md", tmp_path / "outputs"
+    actions_env = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_OUTPUT": str(outputs)}
+    config = "protection: {prod: {required_reviews: {count: 1}}}"
+    org.apply(config, "acme/api")
+    code, _, err = org.cli(["protect", "check", "--org", "acme"], config, tmp_path, environ=actions_env)
+    assert code == ExitCode.CHECK_FAILED, err
+    text = summary.read_text()
+    assert text.startswith("## opsgh protect check: Drift: 1 branch differs from the configuration in 2 "
+                           "repositories")
+    assert "| `acme/api` | up to date |  |" in text
+    assert "| `acme/shop` | drift | prod: create |" in text
+    assert "- `prod` (classic): create\n  - required_reviews: off -&gt; 1 approval\n" in text  # Markdown: &gt; shows >
+    assert "drift<<ghadelimiter_" in outputs.read_text()
+    assert "\ntrue\n" in outputs.read_text()
+
+
 # ----------------------------------------------------------------------------- organisations
 
 
