@@ -16,9 +16,9 @@ refusal and backing off wastes the minute and risks a longer block, so a run tha
 GraphQL has its own budget and is not paced here.
 
 Threads share one pacer: the one whose turn it is sleeps while holding the lock, so the others queue
-behind it and the clock (real, or a test's FakeClock) is slept on by one thread at a time. A write
+behind it and the clock (real, or a test's FakeClock) is slept on by one thread at a time. A request
 counts as sent from its turn until its answer arrives (`release`), and the pacer never starts a wait
-while one is on its way: time spent waiting cannot pass between a write's turn and GitHub counting it.
+while one is on its way: time spent waiting cannot pass between a request's turn and GitHub counting it.
 """
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ class RequestPacer:
                 if ready <= now:
                     break
                 if self._in_flight:
-                    self._answered.wait()  # let the writes on their way arrive before time moves on
+                    self._answered.wait()  # let the requests on their way arrive before time moves on
                     continue
                 self.clock.sleep(ready - now)
                 waited += ready - now
@@ -117,20 +117,18 @@ class RequestPacer:
             points = WRITE_POINTS if write else READ_POINTS
             self._points.append((now, points))
             self._points_in_window += points
+            self._in_flight += 1
             if write:
                 self._writes.append(now)
                 self._tokens -= 1.0
-                self._in_flight += 1
                 self.writes += 1
             else:
                 self.reads += 1
             self.waited += waited
             return waited
 
-    def release(self, write: bool = True) -> None:
+    def release(self) -> None:
         """A request let through by `acquire` has its answer (or none is coming)."""
-        if not write:
-            return
         with self._lock:
             self._in_flight -= 1
             self._answered.notify_all()

@@ -215,7 +215,7 @@ class Transport:
                 raise _network_error(err, method, path, self.timeout) from None
             finally:
                 if pacer is not None:
-                    pacer.release(write)
+                    pacer.release()
             elapsed = _ms(self.clock.monotonic() - started)
             response_headers = {k.lower(): v for k, v in answer.headers.items()}
             self.ledger.record(LedgerEntry(method, path, answer.status_code, elapsed, number, route,

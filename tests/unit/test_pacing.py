@@ -71,7 +71,7 @@ def test_reads_and_writes_share_900_points_a_minute() -> None:
         write = number % 10 == 0  # a write (5 points) among every nine reads (1 point)
         pacer.acquire(write)
         moments.append((clock.now(), 5 if write else 1))
-        pacer.release(write)
+        pacer.release()
     busiest = max(sum(p for t, p in moments if moment - 60 < t <= moment) for moment, _ in moments)
     assert busiest <= 900
     assert pacer.reads == 1080
