@@ -382,11 +382,6 @@ def diff(current: BranchRules, desired: BranchRules, backend: str) -> tuple[Chan
     return tuple(changes)
 
 
-def settings_of(rules: BranchRules, backend: str) -> tuple[Change, ...]:
-    """Every setting of `rules` against an unprotected branch: what creating the protection sets."""
-    return diff(UNPROTECTED, rules, backend)
-
-
 # ----------------------------------------------------------------------------- request bodies
 
 
