@@ -18,9 +18,12 @@ from opsgh import ISSUES_URL, __version__
 from opsgh.errors import ExitCode, OpsghError, UsageError
 
 if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
+
     from opsgh.config import Config
     from opsgh.context import Settings
     from opsgh.github.gateway import GitHubGateway
+    from opsgh.ops.protect import Targets as ProtectTargets
     from opsgh.ports import PullShipState
 
 
@@ -472,6 +475,235 @@ def _run_url(environ: Mapping[str, str]) -> str | None:
     server, repo, run_id = (environ.get(n, "").strip() for n in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY",
                                                                   "GITHUB_RUN_ID"))
     return f"{server}/{repo}/actions/runs/{run_id}" if server and repo and run_id else None
+
+
+# ----------------------------------------------------------------------------- protect
+
+
+@cli.group("protect")
+def protect_group() -> None:
+    """Branch protection as code: plan, apply, check (protection: in .github/opsgh.yml).
+
+    Compares each branch's classic protection or repository ruleset with the
+    configuration, the way a Terraform plan does, but without perpetual diffs:
+    GitHub's normalisations (check order, App ids, empty lists) are no changes.
+    Targets: the current repository, --repo (repeatable) or --org ORG with filters.
+    Reading protection needs admin rights (GitHub answers 404 to anyone else).
+
+    \b
+    Examples:
+      opsgh protect plan
+      opsgh protect apply --yes
+      opsgh protect check --org acme --topic production
+    """
+
+
+def _protect_options(command: Callable[..., None]) -> Callable[..., None]:
+    options = [
+        click.option("--repo", "repos", multiple=True, metavar="OWNER/NAME",
+                     help="A repository to act on; repeat for several [default: the global --repo, "
+                          "$GITHUB_REPOSITORY or the origin remote]."),
+        click.option("--org", metavar="ORG", help="Every repository of the organisation that passes the filters."),
+        click.option("--match", metavar="GLOB",
+                     help="With --org: only repositories whose name matches, e.g. 'shop-*'."),
+        click.option("--topic", "topics", multiple=True, metavar="TOPIC",
+                     help="With --org: only repositories with this topic (repeat: all of them)."),
+        click.option("--include-archived", is_flag=True, help="With --org: also archived repositories (read-only, "
+                                                              "reported as skipped)."),
+        click.option("--include-forks", is_flag=True, help="With --org: also forks."),
+        click.option("--concurrency", type=click.IntRange(1, 32), default=8, show_default=True,
+                     help="Repositories read at once; requests are paced under GitHub's secondary rate limits "
+                          "(80 writes a minute, 500 an hour, 900 points a minute) whatever this says."),
+        click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _targets(repos: tuple[str, ...], org: str | None, match: str | None, topics: tuple[str, ...],
+             include_archived: bool, include_forks: bool) -> ProtectTargets:
+    from opsgh.context import REPO_RE
+    from opsgh.ops.protect import Targets
+
+    for name in repos:
+        if not REPO_RE.match(name):
+            raise UsageError(f"--repo {name!r} is not OWNER/NAME", "pass --repo OWNER/NAME, e.g. --repo acme/shop")
+    return Targets(repos, org, match, topics, include_archived, include_forks)
+
+
+def _interactive() -> bool:
+    """Whether a person can answer a question (apply asks before writing)."""
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
+def _terminal() -> bool:
+    """Whether stderr is a terminal (progress bars)."""
+    return sys.stderr.isatty()
+
+
+def _config_source(state: CliState) -> str:
+    """Where `state.config()` read the configuration, in words (the same order as `load_effective_config`)."""
+    from opsgh.context import LOCAL_CONFIG
+
+    settings = state.settings()
+    if settings.config_path:
+        return settings.config_path
+    if LOCAL_CONFIG.is_file():
+        return str(LOCAL_CONFIG)
+    if settings.repo is not None:
+        return f"{settings.repo} (.github/opsgh.yml on its default branch, or the defaults)"
+    return "the defaults (no configuration file and no current repository)"
+
+
+class _ProgressBar:
+    """A progress bar on stderr per phase (reading, applying), for runs over several repositories."""
+
+    def __init__(self) -> None:
+        self._bar: ProgressBar[int] | None = None
+        self._phase = ""
+        self._shown = 0
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        if total < 2:
+            return
+        if phase != self._phase or self._bar is None:
+            self.close()
+            self._bar = click.progressbar(length=total, label=f"{phase} {total} repositories", file=sys.stderr)
+            self._bar.__enter__()
+            self._phase, self._shown = phase, 0
+        self._bar.update(done - self._shown)
+        self._shown = done
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+
+
+def _run_protect(state: CliState, mode: str, targets: ProtectTargets, concurrency: int, as_json: bool, *,
+                 yes: bool = False, dry_run: bool = False) -> None:
+    import json
+
+    from opsgh.clock import SystemClock
+    from opsgh.ops import protect
+
+    clock = SystemClock()
+    if state.repo is None and len(targets.repos) == 1 and not state.environ.get("GITHUB_REPOSITORY", "").strip():
+        state.repo = targets.repos[0]  # the one repository named is where the configuration comes from
+    config = state.config()
+    if not config.protection:
+        raise UsageError(f"no branch protection declared in {_config_source(state)}: nothing to {mode}",
+                         "declare protection.<branch> (see docs/CONFIG.md), e.g. protection: {prod: "
+                         "{required_reviews: {count: 1}}}; with --org or several --repo, the configuration comes "
+                         "from --config FILE, ./.github/opsgh.yml, or the repository named by the global --repo")
+    gateway = state.gateway()
+    gateway.pace_requests(clock)
+    progress = _ProgressBar() if _terminal() and not as_json else None
+    try:
+        result = protect.plan(gateway, config, targets, state.settings().repo, clock,
+                              mode="check" if mode == "check" else "plan", concurrency=concurrency,
+                              on_progress=progress)
+        if mode == "apply" and result.differs and not dry_run:
+            if not as_json:
+                click.echo("\n".join(result.lines()))
+            if not yes:
+                if not _interactive():
+                    raise UsageError("refusing to apply without --yes: there is no terminal to confirm on",
+                                     "review the plan above (or `opsgh protect plan`), then run "
+                                     "`opsgh protect apply --yes`")
+                counts = result.counts()
+                if not click.confirm(f"Apply: {counts['create']} to create, {counts['update']} to update?",
+                                     default=False, err=True):
+                    click.echo("nothing was changed", err=True)
+                    return
+            result = protect.apply(gateway, result, clock, concurrency=concurrency, on_progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2))
+    else:
+        lines = result.lines()
+        if mode == "apply" and dry_run and result.differs:
+            lines.append("dry run: nothing was changed")
+        click.echo("\n".join(lines))
+    if state.environ.get("GITHUB_ACTIONS") == "true":
+        from opsgh.action import ActionsRuntime
+        from opsgh.render.engine import Renderer
+
+        runtime = ActionsRuntime(state.environ)
+        runtime.set_output("drift", "true" if result.differs and not result.applied else "false")
+        runtime.set_output("failed", str(len(result.failed)))
+        runtime.add_summary(Renderer().render("protect_summary.md.j2", result.summary_context()))
+    if result.exit_code:
+        raise SystemExit(result.exit_code)
+
+
+@protect_group.command("plan")
+@_protect_options
+@pass_state
+def protect_plan(state: CliState, repos: tuple[str, ...], org: str | None, match: str | None, topics: tuple[str, ...],
+                 include_archived: bool, include_forks: bool, concurrency: int, as_json: bool) -> None:
+    """Show what apply would change on each branch; change nothing.
+
+    One line per setting that differs (`setting: current -> desired`), warnings
+    (e.g. a required check no workflow produces), and a summary table when there
+    are several repositories. Exits 0, or 3 when a repository could not be read.
+
+    \b
+    Examples:
+      opsgh protect plan
+      opsgh protect plan --repo acme/shop --repo acme/api --json
+      opsgh protect plan --org acme --match 'shop-*' --config protection.yml
+    """
+    _run_protect(state, "plan", _targets(repos, org, match, topics, include_archived, include_forks), concurrency,
+                 as_json)
+
+
+@protect_group.command("apply")
+@_protect_options
+@click.option("--yes", is_flag=True, help="Apply without asking (required when there is no terminal, e.g. in CI).")
+@click.option("--dry-run", is_flag=True, help="Show the plan and change nothing (the same as `opsgh protect plan`).")
+@pass_state
+def protect_apply(state: CliState, repos: tuple[str, ...], org: str | None, match: str | None,
+                  topics: tuple[str, ...], include_archived: bool, include_forks: bool, concurrency: int,
+                  as_json: bool, yes: bool, dry_run: bool) -> None:
+    """Change what differs from the configuration, and nothing else.
+
+    Shows the plan, asks for confirmation on a terminal (--yes elsewhere), then
+    writes only the branches that differ: one PUT of the classic protection, or
+    one ruleset create/update per branch. Requests are paced under GitHub's
+    secondary rate limits. A repository that fails is reported in the summary and
+    the others go on; the exit code is 3 when any failed.
+
+    \b
+    Examples:
+      opsgh protect apply
+      opsgh protect apply --yes --org acme --topic production
+    """
+    _run_protect(state, "apply", _targets(repos, org, match, topics, include_archived, include_forks), concurrency,
+                 as_json, yes=yes, dry_run=dry_run)
+
+
+@protect_group.command("check")
+@_protect_options
+@pass_state
+def protect_check(state: CliState, repos: tuple[str, ...], org: str | None, match: str | None,
+                  topics: tuple[str, ...], include_archived: bool, include_forks: bool, concurrency: int,
+                  as_json: bool) -> None:
+    """Report drift between GitHub and the configuration (for a scheduled workflow).
+
+    Exits 0 when every branch matches, 1 on drift (what differs is printed), 3 when
+    a repository could not be read (e.g. the token lacks admin rights).
+
+    \b
+    Examples:
+      opsgh protect check
+      opsgh protect check --org acme --json
+    """
+    _run_protect(state, "check", _targets(repos, org, match, topics, include_archived, include_forks), concurrency,
+                 as_json)
 
 
 # ----------------------------------------------------------------------------- config

@@ -55,6 +55,11 @@ def _show_announcement(team: Team) -> str:
     return f"opsgh's comment on release PR #{pull}:\n" + "\n".join(f"  | {line}" for line in comment.splitlines())
 
 
+def _relax_protection(team: Team) -> str:
+    team.relax_protection("prod")
+    return "alice turned off \"enforce for administrators\" on prod by hand, in the settings page"
+
+
 def _green_and_approved_revert(team: Team) -> str:
     number, head = team.open_pull_into("prod")
     team.report_ci(head)
@@ -109,6 +114,10 @@ def demo_steps(seed: SeedInfo, verify_config: str | None = None) -> list[DemoSte
                        ("--repo", repo, "--config", verify_config, "verify", "--env", "production",
                         "--duration", "2s", "--interval", "1s"))] if verify_config else []
     return [
+        DemoStep("Plan branch protection for main and prod from .github/opsgh.yml (changes nothing)",
+                 ("--repo", repo, "protect", "plan")),
+        DemoStep("Bootstrap it: write only what differs", ("--repo", repo, "protect", "apply", "--yes")),
+        DemoStep("Check for drift, as a scheduled workflow would: none", ("--repo", repo, "protect", "check")),
         DemoStep("Check the token and the repository", ("--repo", repo, "doctor")),
         DemoStep("Show the effective configuration (read from the default branch)",
                  ("--repo", repo, "config", "show")),
@@ -151,6 +160,9 @@ def demo_steps(seed: SeedInfo, verify_config: str | None = None) -> list[DemoSte
         DemoStep("CI goes green and a reviewer approves", event=_ci_and_approval),
         DemoStep("Ship the re-armed release", ("--repo", repo, "ship")),
         DemoStep("prod and main hold the same files", event=_same_files),
+        DemoStep("Meanwhile someone relaxes prod's protection by hand", event=_relax_protection),
+        DemoStep("The drift check notices (exit 1)", ("--repo", repo, "protect", "check"), expect_exit=1),
+        DemoStep("Repair it: one write", ("--repo", repo, "protect", "apply", "--yes")),
     ]
 
 
@@ -161,7 +173,6 @@ def run_demo(run_cli: RunCli, echo: Echo, *, latency_ms: float = 0, keep: bool =
     `prepare(sandbox)` runs before the sandbox starts (tests attach the contract validator there).
     """
     from opsgh.sandbox import Sandbox, seed_demo
-    from opsgh.sandbox.seed import DEMO_CONFIG
 
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="opsgh-demo-") as scratch:
@@ -170,7 +181,7 @@ def run_demo(run_cli: RunCli, echo: Echo, *, latency_ms: float = 0, keep: bool =
             prepare(sandbox)
         sandbox.start()
         try:
-            seed = seed_demo(sandbox)
+            seed = seed_demo(sandbox, protect=False)  # `opsgh protect apply` protects the branches
             echo(f"sandbox: a local GitHub at {sandbox.url} (offline, real git)")
             echo(f"seeded {seed.full_name} (users: {', '.join(sorted(seed.tokens))}); merged pull requests, "
                  "each with a green `ci` check run and an approval:")
@@ -180,7 +191,7 @@ def run_demo(run_cli: RunCli, echo: Echo, *, latency_ms: float = 0, keep: bool =
                  f"{len(seed.merged_pulls) - 1} pull requests ahead")
             with _shop_health() as health_url:
                 config_path = Path(scratch) / "opsgh-verify.yml"
-                config_path.write_text(DEMO_CONFIG + _VERIFY_CONFIG.format(url=health_url), encoding="utf-8")
+                config_path.write_text(seed.config + _VERIFY_CONFIG.format(url=health_url), encoding="utf-8")
                 failures = _walk(demo_steps(seed, str(config_path)), seed, sandbox, run_cli, echo, scratch)
             elapsed = time.monotonic() - started
             if failures:
