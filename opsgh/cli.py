@@ -497,15 +497,18 @@ def config_show(state: CliState, as_json: bool) -> None:
 @click.option("--force", is_flag=True, help="Overwrite files that differ from the templates (the diff is shown).")
 @click.option("--dry-run", is_flag=True, help="Show the diff and what would be written; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result (each file, its action and diff) as JSON.")
+@click.option("--dir", "directory", metavar="DIR", type=click.Path(file_okay=False),
+              help="A directory of the repository's work tree [default: the current directory].")
 def init_command(names: str | None, all_templates: bool, action_sha: str | None, force: bool, dry_run: bool,
-                 as_json: bool) -> None:
+                 as_json: bool, directory: str | None) -> None:
     """Write .github/opsgh.yml and the workflow templates into this repository.
 
-    Writes into the git work tree of the current directory: a commented starter
-    configuration and the chosen workflows in .github/workflows/, showing the
-    diff of each file. A file that is already identical is left alone; one that
-    differs is never overwritten without --force (then nothing at all is written,
-    exit 4). Local only: nothing is read from or written to GitHub.
+    Writes into the top of the git work tree of the current directory (or --dir):
+    a commented starter configuration and the chosen workflows in
+    .github/workflows/, showing the diff of each file. A file that is already
+    identical is left alone; one that differs is never overwritten without --force
+    (then nothing at all is written, exit 4). Local only: nothing is read from or
+    written to GitHub.
 
     \b
     Examples:
@@ -517,7 +520,7 @@ def init_command(names: str | None, all_templates: bool, action_sha: str | None,
     from opsgh.ops.init import choose_templates, init
 
     chosen = choose_templates(None if names is None else names.split(","), all_templates)
-    result = init(work_tree_root(os.getcwd()), chosen, force=force, dry_run=dry_run, action_sha=action_sha)
+    result = init(work_tree_root(directory or os.getcwd()), chosen, force=force, dry_run=dry_run, action_sha=action_sha)
     if as_json:
         import json
 

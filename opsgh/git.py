@@ -27,3 +27,17 @@ def work_tree_root(start: str | Path) -> Path:
         raise UsageError(f"{where.resolve()} is not inside a git work tree",
                          "run this in a clone of the repository (or `git init` a new one first)")
     return Path(top)
+
+
+def init_work_tree(path: str | Path) -> Path:
+    """`git init` a new repository at `path` (created if missing); returns its top directory."""
+    where = Path(path)
+    where.mkdir(parents=True, exist_ok=True)
+    try:
+        subprocess.run(["git", "init", "--quiet", str(where)], capture_output=True, text=True, check=True, timeout=30)
+    except FileNotFoundError:
+        raise UsageError("git is not installed", "install git and re-run") from None
+    except subprocess.CalledProcessError as exc:
+        raise UsageError(f"git init {where} failed: {(exc.stderr or '').strip()}",
+                         "check that the directory is writable") from None
+    return work_tree_root(where)
