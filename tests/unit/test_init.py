@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -241,3 +242,9 @@ def test_dir_names_the_repository_from_elsewhere(repo: Path, tmp_path: Path, mon
     assert set(_files(repo)) == {".github/opsgh.yml", ".github/workflows/release.yml"}
     assert not (elsewhere / ".github").exists()
     assert f"in {repo.resolve()}:" in out
+
+
+def test_help_names_the_default_templates(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["init", "--help"]) == ExitCode.OK
+    text = re.sub(r"-\s+", "-", " ".join(capsys.readouterr().out.split()))  # click wraps after hyphens
+    assert f"[default: {', '.join(DEFAULT_TEMPLATES)}]" in text
