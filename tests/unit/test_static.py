@@ -205,10 +205,11 @@ def test_app_tokens_are_explained_where_they_are_minted() -> None:
                 assert re.search(r"# GITHUB_TOKEN (cannot|could)", above), f"{path.name}:{number + 1}: unexplained"
 
 
-# What each template is for: its triggers, and the command it runs.
+# What each template is for: its triggers, and the `command` input (empty: the action routes the event;
+# set: that opsgh command runs whatever the event, e.g. release on a schedule, which routing reads as drift).
 TEMPLATE_CONTRACT: dict[str, tuple[set[str], str]] = {
     "release": ({"push", "schedule", "workflow_dispatch"}, "release"),
-    "gate": ({"pull_request", "pull_request_review", "check_suite", "status"}, "gate"),
+    "gate": ({"pull_request", "pull_request_review", "check_suite", "status"}, ""),  # routed by the action
     "commands": ({"issue_comment"}, ""),
     "backport": ({"pull_request"}, "backport"),
     "rollback": ({"workflow_dispatch"}, "rollback"),
@@ -255,6 +256,8 @@ def test_template_trigger_details() -> None:
     assert _triggers(_template("release"))["push"] == {"branches": ["main"]}
     assert _triggers(_template("commands"))["issue_comment"] == {"types": ["created"]}
     assert _triggers(_template("backport"))["pull_request"] == {"branches": ["prod"], "types": ["closed"]}
+    assert _opsgh_steps(_template("backport"))[0]["with"]["args"] == "${{ github.event.pull_request.number }}"
+    assert _opsgh_steps(_template("protect-drift"))[0]["with"]["args"] == "check"
     reason = _triggers(_template("rollback"))["workflow_dispatch"]["inputs"]["reason"]
     assert reason["required"] is True
     assert "environment" in _triggers(_template("verify"))["workflow_dispatch"]["inputs"]
