@@ -767,6 +767,55 @@ def config_show(state: CliState, as_json: bool) -> None:
         click.echo(yaml.safe_dump(data, sort_keys=False, default_flow_style=False).rstrip())
 
 
+# ----------------------------------------------------------------------------- init
+
+
+@cli.command("init")
+@click.option("--templates", "names", metavar="NAME,...",
+              help="The workflow templates to write, comma-separated; `none`: only the configuration "
+                   "[default: release, gate, commands, backport, rollback, verify, protect-drift].")
+@click.option("--all", "all_templates", is_flag=True,
+              help="Every template, protect-org too (for an organisation's administration repository).")
+@click.option("--action-sha", metavar="SHA",
+              help="Pin the opsgh action in the workflows to this commit (the full SHA of the release "
+                   "tag) instead of the placeholder.")
+@click.option("--force", is_flag=True, help="Overwrite files that differ from the templates (the diff is shown).")
+@click.option("--dry-run", is_flag=True, help="Show the diff and what would be written; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result (each file, its action and diff) as JSON.")
+@click.option("--dir", "directory", metavar="DIR", type=click.Path(file_okay=False),
+              help="A directory of the repository's work tree [default: the current directory].")
+def init_command(names: str | None, all_templates: bool, action_sha: str | None, force: bool, dry_run: bool,
+                 as_json: bool, directory: str | None) -> None:
+    """Write .github/opsgh.yml and the workflow templates into this repository.
+
+    Writes into the top of the git work tree of the current directory (or --dir):
+    a commented starter configuration and the chosen workflows in
+    .github/workflows/, showing the diff of each file. A file that is already
+    identical is left alone; one that differs is never overwritten without --force
+    (then nothing at all is written, exit 4). Local only: nothing is read from or
+    written to GitHub.
+
+    \b
+    Examples:
+      opsgh init --dry-run
+      opsgh init --templates release,gate,commands
+      opsgh init --all --action-sha SHA --force   # SHA: the commit of the release you use
+    """
+    from opsgh.git import work_tree_root
+    from opsgh.ops.init import choose_templates, init
+
+    chosen = choose_templates(None if names is None else names.split(","), all_templates)
+    result = init(work_tree_root(directory or os.getcwd()), chosen, force=force, dry_run=dry_run, action_sha=action_sha)
+    if as_json:
+        import json
+
+        click.echo(json.dumps(result.as_dict(), indent=2))
+    else:
+        click.echo(result.diffs(), nl=False)
+        click.echo("\n".join(result.lines()))
+    result.raise_for_outcome()
+
+
 # ----------------------------------------------------------------------------- action
 
 

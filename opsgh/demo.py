@@ -102,17 +102,25 @@ def _same_files(team: Team) -> str:
             "with the fix)")
 
 
-def demo_steps(seed: SeedInfo, verify_config: str | None = None) -> list[DemoStep]:
+def demo_steps(seed: SeedInfo, verify_config: str | None = None,
+               new_repository: str | None = None) -> list[DemoStep]:
     """The walk, in order: every step is an opsgh command against the seeded repository.
 
     `verify_config`: a local configuration file whose `verify` probes the demo shop's health endpoint
     (its port is only known at run time, so it cannot be in the seeded repository's file).
+    `new_repository`: a fresh local git repository that adopts opsgh (`opsgh init`) at the end.
     """
     repo = seed.full_name
     verify = [DemoStep("Verify the deploy: probe production, judge it against the rollback tiers, mark the "
                        "deployment and report on the Release PR",
                        ("--repo", repo, "--config", verify_config, "verify", "--env", "production",
                         "--duration", "2s", "--interval", "1s"))] if verify_config else []
+    init = ("init", "--dir", new_repository, "--templates", "gate") if new_repository else ()
+    adopt = [
+        DemoStep("Another team adopts opsgh: the starter configuration and the go/no-go workflow, with the diff",
+                 init),
+        DemoStep("Run it again: identical files are left alone", init),
+    ] if init else []
     return [
         DemoStep("Plan branch protection for main and prod from .github/opsgh.yml (changes nothing)",
                  ("--repo", repo, "protect", "plan")),
@@ -163,6 +171,7 @@ def demo_steps(seed: SeedInfo, verify_config: str | None = None) -> list[DemoSte
         DemoStep("Meanwhile someone relaxes prod's protection by hand", event=_relax_protection),
         DemoStep("The drift check notices (exit 1)", ("--repo", repo, "protect", "check"), expect_exit=1),
         DemoStep("Repair it: one write", ("--repo", repo, "protect", "apply", "--yes")),
+        *adopt,
     ]
 
 
@@ -172,6 +181,7 @@ def run_demo(run_cli: RunCli, echo: Echo, *, latency_ms: float = 0, keep: bool =
 
     `prepare(sandbox)` runs before the sandbox starts (tests attach the contract validator there).
     """
+    from opsgh.git import init_work_tree
     from opsgh.sandbox import Sandbox, seed_demo
 
     started = time.monotonic()
@@ -192,7 +202,9 @@ def run_demo(run_cli: RunCli, echo: Echo, *, latency_ms: float = 0, keep: bool =
             with _shop_health() as health_url:
                 config_path = Path(scratch) / "opsgh-verify.yml"
                 config_path.write_text(seed.config + _VERIFY_CONFIG.format(url=health_url), encoding="utf-8")
-                failures = _walk(demo_steps(seed, str(config_path)), seed, sandbox, run_cli, echo, scratch)
+                new_repository = init_work_tree(Path(scratch) / "new-service")
+                failures = _walk(demo_steps(seed, str(config_path), str(new_repository)), seed, sandbox, run_cli,
+                                 echo, scratch)
             elapsed = time.monotonic() - started
             if failures:
                 echo(f"\ndemo: {len(failures)} step(s) did not behave: {', '.join(failures)} ({elapsed:.1f} s)")
