@@ -95,14 +95,8 @@ class ActionOperations:
     def ship(self, number: int | None, head_sha: str | None = None) -> OperationResult:
         from opsgh.ops.ship import ShipRequest, ship
 
-        notify = None
-        variable = self.config.notify.slack_webhook_env
-        if variable and self.environ.get(variable, "").strip():
-            from opsgh.github.notify import slack_notifier
-
-            notify = slack_notifier(self.environ[variable].strip(), source=f"${variable}")
         result = ship(self.gateway, self.config, ShipRequest(self.repo, number, self.dry_run, self.run_url, head_sha),
-                      self.clock, notify=notify)
+                      self.clock, notify=self._slack())
         outputs = {"pr-number": str(result.pr_number), "pr-url": result.pr_url, "tag": result.tag or "",
                    "result-json": _json({"operation": "ship", **result.as_dict()})}
         return OperationResult(ExitCode.OK, tuple(result.lines()), outputs)
@@ -121,6 +115,23 @@ class ActionOperations:
         outputs = {"result-json": _json({"operation": "verify", **result.as_dict()}), "tier": str(result.tier)}
         code = ExitCode.OK if result.passed else ExitCode.CHECK_FAILED
         return OperationResult(code, tuple(result.lines()), outputs, result.passed)
+
+    def rollback(self, reason: str, actor: str | None) -> OperationResult:
+        from opsgh.ops.rollback import RollbackRequest, rollback
+
+        result = rollback(self.gateway, self.config,
+                          RollbackRequest(self.repo, reason, None, True, self.dry_run, actor, self.run_url),
+                          self.clock, notify=self._slack())
+        outputs = {"result-json": _json({"operation": "rollback", **result.as_dict()})}
+        return OperationResult(ExitCode.OK, tuple(result.lines()), outputs)
+
+    def _slack(self) -> Callable[[str], None] | None:
+        variable = self.config.notify.slack_webhook_env
+        if not variable or not self.environ.get(variable, "").strip():
+            return None
+        from opsgh.github.notify import slack_notifier
+
+        return slack_notifier(self.environ[variable].strip(), source=f"${variable}")
 
     def _network_clients(self) -> tuple[Any, Any]:
         gate_config = self.config.gate
@@ -155,4 +166,9 @@ class ActionOperations:
         def verify(context: CommandContext) -> CommandReport:
             return report(self.verify(context.command.argument or "production"))
 
-        return {"release": release, "gate": gate, "ship": ship, "verify": verify}
+        def rollback(context: CommandContext) -> CommandReport:
+            author = context.event.author
+            reason = context.command.argument or f"/rollback by @{author} on #{context.event.number}"
+            return report(self.rollback(reason, author))
+
+        return {"release": release, "gate": gate, "ship": ship, "verify": verify, "rollback": rollback}

@@ -412,11 +412,14 @@ def _seconds(value: str | None, option: str) -> float | None:
 @click.option("--sha", metavar="SHA", help="The deployed commit [default: the tip of the environment's branch].")
 @click.option("--duration", metavar="D", help="How long to watch, e.g. 10m [default: verify.duration].")
 @click.option("--interval", metavar="I", help="Time between rounds of probes, e.g. 30s [default: verify.interval].")
+@click.option("--rollback-on-fail", is_flag=True,
+              help="When the deploy fails (tier verify.fail_on or worse), run `opsgh rollback` with the figures as the "
+                   "reason (production only).")
 @click.option("--dry-run", is_flag=True, help="Probe and judge, but write nothing to GitHub.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_state
 def verify_command(state: CliState, environment: str, sha: str | None, duration: str | None, interval: str | None,
-                   dry_run: bool, as_json: bool) -> None:
+                   rollback_on_fail: bool, dry_run: bool, as_json: bool) -> None:
     """Verify a deploy: probe for a while, judge it against the rollback tiers.
 
     Sets the environment's deployment in_progress, probes every interval for the
@@ -426,12 +429,17 @@ def verify_command(state: CliState, environment: str, sha: str | None, duration:
     failure from tier verify.fail_on on, and reports on the Release PR that shipped the
     commit (one comment, edited in place). A complete outage stops the watch at once.
 
-    Exits 0 when the deploy passed, 1 when it failed (a rollback is due), 2 when the
-    environment has no probes configured.
+    With --rollback-on-fail, a failed production deploy is rolled back at once (the
+    same as `opsgh rollback --reason ...`, with the tier and the figures as the reason).
+
+    Exits 0 when the deploy passed, 1 when it failed (a rollback is due, or was done),
+    2 when the environment has no probes configured; a rollback that GitHub holds exits
+    with the rollback's code (4).
 
     \b
     Examples:
       opsgh verify --env production
+      opsgh verify --env production --duration 15m --rollback-on-fail
       opsgh verify --env staging --duration 2m --interval 10s --dry-run
     """
     from opsgh.clock import SystemClock
@@ -444,13 +452,25 @@ def verify_command(state: CliState, environment: str, sha: str | None, duration:
     duration_s, interval_s = _seconds(duration, "--duration"), _seconds(interval, "--interval")
     config = state.config()
     environment_config(config, environment)  # no probes: a usage error before anything is written
+    if rollback_on_fail and environment != "production":
+        raise UsageError(f"--rollback-on-fail rolls back production, not {environment!r}",
+                         "drop --rollback-on-fail, or verify --env production")
     clock = SystemClock()
     client = HttpxProbeClient(clock)
+
+    def roll_back(reason: str) -> list[str]:
+        from opsgh.ops.rollback import RollbackRequest, rollback
+
+        request = RollbackRequest(repo, reason, None, True, False,
+                                  state.environ.get("GITHUB_ACTOR", "").strip() or None, _run_url(state.environ))
+        return rollback(state.gateway(), config, request, clock, notify=_slack(state, config)).lines()
+
     try:
         result = verify(state.gateway(), config,
                         VerifyRequest(repo, environment, sha, duration_s, interval_s, dry_run,
-                                      run_url=_run_url(state.environ)),
-                        clock, client, progress=lambda line: click.echo(line, err=True))
+                                      rollback_on_fail=rollback_on_fail, run_url=_run_url(state.environ)),
+                        clock, client, progress=lambda line: click.echo(line, err=True),
+                        rollback=roll_back if rollback_on_fail else None)
     finally:
         client.close()
     if state.environ.get("GITHUB_ACTIONS") == "true":
@@ -466,6 +486,8 @@ def verify_command(state: CliState, environment: str, sha: str | None, duration:
         click.echo(json.dumps(result.as_dict(), indent=2))
     else:
         click.echo("\n".join(result.lines()))
+    if result.rollback_error is not None:
+        raise result.rollback_error
     if not result.passed:
         raise SystemExit(ExitCode.CHECK_FAILED)
 
