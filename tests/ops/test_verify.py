@@ -299,6 +299,7 @@ def test_rollback_on_fail_hands_a_failed_deploy_over_to_rollback(sandbox: Sandbo
                    environ=environ)
         out, err = capsys.readouterr()
         assert code == ExitCode.CHECK_FAILED, err
+        assert "production verification FAILED" in out
         assert "verification failed: handing over to rollback (opsgh verify: production immediate" in err
         assert repo.git("rev-parse", "prod^{tree}") == repo.git("rev-parse", f"{before}^{{tree}}")  # rolled back
         reverts = [p for p in repo.call("GET", "/pulls", params={"state": "closed", "base": "prod"})
