@@ -195,6 +195,9 @@ def release_command(state: CliState, dry_run: bool, refresh: bool) -> None:
         click.echo("body:")
         click.echo(result.body.rstrip("\n"))
         click.echo("-" * 72)
+    _actions_outputs(state, "release", {"action": result.action, "number": result.number, "url": result.url,
+                                        "dry_run": result.dry_run},
+                     **{"pr-number": result.number, "pr-url": result.url})
     click.echo(result.summary())
 
 
@@ -325,6 +328,8 @@ def ship_command(state: CliState, pr: int | None, dry_run: bool, as_json: bool) 
     config = state.config()
     result = ship(state.gateway(), config, ShipRequest(repo, pr, dry_run, _run_url(state.environ)), SystemClock(),
                   notify=_slack(state, config))
+    _actions_outputs(state, "ship", result.as_dict(), **{"pr-number": result.pr_number, "pr-url": result.pr_url,
+                                                          "tag": result.tag})
     _print_result(result.lines(), result.as_dict(), as_json)
 
 
@@ -345,6 +350,21 @@ def _print_result(lines: list[str], data: dict[str, object], as_json: bool) -> N
         click.echo(json.dumps(data, indent=2))
     else:
         click.echo("\n".join(lines))
+
+
+def _actions_outputs(state: CliState, operation: str, data: dict[str, object], **outputs: object) -> None:
+    """In GitHub Actions, the step outputs of the composite action (`result-json` and the named ones)."""
+    if state.environ.get("GITHUB_ACTIONS") != "true":
+        return
+    import json
+
+    from opsgh.action import ActionsRuntime
+
+    runtime = ActionsRuntime(state.environ)
+    runtime.set_output("result-json", json.dumps({"operation": operation, **data}, sort_keys=True, default=str))
+    for name, value in outputs.items():
+        if value is not None:
+            runtime.set_output(name, str(value))
 
 
 # ----------------------------------------------------------------------------- rollback
@@ -389,6 +409,7 @@ def rollback_command(state: CliState, release_pr: int | None, reason: str, no_me
     request = RollbackRequest(repo, reason, release_pr, not no_merge, dry_run,
                               state.environ.get("GITHUB_ACTOR", "").strip() or None, _run_url(state.environ))
     result = rollback(state.gateway(), config, request, SystemClock(), notify=_slack(state, config))
+    _actions_outputs(state, "rollback", result.as_dict())
     _print_result(result.lines(), result.as_dict(), as_json)
 
 
@@ -473,6 +494,7 @@ def verify_command(state: CliState, environment: str, sha: str | None, duration:
                         rollback=roll_back if rollback_on_fail else None)
     finally:
         client.close()
+    _actions_outputs(state, "verify", result.as_dict())
     if state.environ.get("GITHUB_ACTIONS") == "true":
         from opsgh.action import ActionsRuntime
 
