@@ -7,8 +7,8 @@ What is timed is what action.yml runs: its install step (scripts/action-install.
 GitHub API on 127.0.0.1 (which answers 401, so the run ends there).
 
 - fresh: the runner's tool cache holds the pinned uv but no opsgh virtualenv, the package caches (uv's)
-  are warm: the virtualenv is created and filled, then opsgh starts. This is a second job on a runner,
-  or a hosted runner with a restored cache.
+  are warm, the action's files are new (no bytecode): the virtualenv is created and filled, then opsgh
+  starts and compiles as it imports. This is a new job on a runner that ran opsgh before with other pins.
 - warm: the virtualenv is there (same pins): the install step only finds it.
 - cold uv (reported once, not a target): installing the pinned uv itself with pip, from pip's cache.
 
@@ -63,15 +63,31 @@ class FirstRequest:
         return Handler
 
 
-def one_run(cache: Path, work: Path, api: str, first: FirstRequest) -> float:
+ACTION_FILES = ("action.yml", "pyproject.toml", "constraints.txt", "scripts/action-install.sh", "opsgh")
+
+
+def copy_action(target: Path) -> None:
+    """The action as a runner downloads it: its files, no bytecode."""
+    for name in ACTION_FILES:
+        source, dest = ROOT / name, target / name
+        if source.is_dir():
+            shutil.copytree(source, dest, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest)
+
+
+def one_run(cache: Path, work: Path, api: str, first: FirstRequest, action: Path) -> float:
     event = work / "event.json"
     event.write_text(json.dumps({"ref": "refs/heads/main", "deleted": False,
                                  "repository": {"full_name": "acme/shop"}}))
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("GITHUB_", "INPUT_", "RUNNER_"))}
+    # A runner does not set PYTHONDONTWRITEBYTECODE (this machine does): the first run writes the bytecode.
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("GITHUB_", "INPUT_", "RUNNER_")) and key != "PYTHONDONTWRITEBYTECODE"}
     env.update({"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": str(event),
                 "GITHUB_REPOSITORY": "acme/shop", "GITHUB_API_URL": api, "GITHUB_TOKEN": "ghs_benchmark",
                 "GITHUB_OUTPUT": str(work / "output"), "GITHUB_STEP_SUMMARY": str(work / "summary"),
-                "RUNNER_TOOL_CACHE": str(cache), "OPSGH_ACTION_PATH": str(ROOT)})
+                "RUNNER_TOOL_CACHE": str(cache), "OPSGH_ACTION_PATH": str(action)})
     # The two steps of action.yml; the install step's output is read from stdout here (no GITHUB_OUTPUT).
     script = ('set -e; python=$(GITHUB_OUTPUT= "$OPSGH_ACTION_PATH/scripts/action-install.sh" '
               '| sed -n "s/^python=//p"); PYTHONPATH="$OPSGH_ACTION_PATH" "$python" -m opsgh action >/dev/null')
@@ -99,13 +115,17 @@ def main() -> int:
                         str(cache / "opsgh" / "uv-probe"), "uv==0.13.8"], check=True, capture_output=True)
         cold_uv = time.perf_counter() - started
         shutil.rmtree(cache / "opsgh" / "uv-probe")
-        one_run(cache, work, api, first)  # warms uv's cache and installs the pinned uv
+        action = Path(scratch) / "action"
+        copy_action(action)
+        one_run(cache, work, api, first, action)  # warms uv's cache and installs the pinned uv
         fresh, warm = [], []
         for _ in range(args.runs):
             for venv in (cache / "opsgh").glob("venv-*"):
                 shutil.rmtree(venv)
-            fresh.append(one_run(cache, work, api, first))
-            warm.append(one_run(cache, work, api, first))
+            shutil.rmtree(action)
+            copy_action(action)  # a new job downloads the action again: no bytecode of opsgh's own
+            fresh.append(one_run(cache, work, api, first, action))
+            warm.append(one_run(cache, work, api, first, action))
     server.shutdown()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus; medians of {args.runs} runs")
     print(f"{'scenario':<48} {'median':>8} {'min':>8} {'max':>8}  target")
