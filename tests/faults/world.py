@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 from action_support import read_outputs
 from local_http import QuietHandler, base_url, serving
 from ship_support import ReleaseRepo
@@ -87,6 +88,7 @@ class World(ReleaseRepo):
         self.config_file.write_text(config, encoding="utf-8")
         self.apps = {"full": sandbox.add_app("opsgh", "acme", permissions=APP_PERMISSIONS)}
         self.runs = 0
+        self._clients: dict[str, httpx.Client] = {}
 
     def app_token(self, lacking: tuple[str, ...] = ()) -> str:
         """A fresh installation token (each workflow job mints one); `lacking`: the App has these
@@ -140,6 +142,25 @@ class World(ReleaseRepo):
         return Outcome(code, stream.getvalue(), "", read_outputs(run_dir / "output"))
 
     # ------------------------------------------------------------------ what GitHub holds
+
+    def client(self, login: str = "alice") -> httpx.Client:
+        """One client per person for the whole cell (building an httpx client costs ~20 ms)."""
+        if login not in self._clients:
+            self._clients[login] = httpx.Client(base_url=self.sandbox.url, timeout=30, headers={
+                "authorization": f"Bearer {self.tokens[login]}", "accept": "application/vnd.github+json",
+                "x-github-api-version": "2022-11-28"})
+        return self._clients[login]
+
+    def call(self, method: str, path: str, body: Any = None, *, login: str = "alice", expect: int = 200,
+             params: Mapping[str, Any] | None = None) -> Any:
+        answer = self.client(login).request(method, f"/repos/{self.full_name}{path}", json=body, params=params)
+        assert answer.status_code == expect, f"{method} {path}: {answer.status_code} {answer.text[:300]}"
+        return answer.json() if answer.content else None
+
+    def close(self) -> None:
+        super().close()
+        for client in self._clients.values():
+            client.close()
 
     def get(self, path: str, **params: Any) -> Any:
         return self.call("GET", path, params={"per_page": 100, **params})
@@ -200,11 +221,7 @@ class World(ReleaseRepo):
 
     def sandbox_get(self, path: str) -> Any:
         """GET `path` as alice; None for a 404."""
-        import httpx
-
-        with httpx.Client(base_url=self.sandbox.url, timeout=30, headers={
-                "authorization": f"Bearer {self.tokens['alice']}", "accept": "application/vnd.github+json"}) as client:
-            answer = client.get(path)
+        answer = self.client().get(path)
         if answer.status_code == 404:
             return None
         assert answer.status_code == 200, answer.text
