@@ -336,6 +336,106 @@ def ship_command(state: CliState, pr: int | None, dry_run: bool, as_json: bool) 
         click.echo("\n".join(result.lines()))
 
 
+# ----------------------------------------------------------------------------- hotfix and back-port
+
+
+@cli.group("hotfix")
+def hotfix_group() -> None:
+    """Hotfixes: branch from production, PR back into it, then back-port.
+
+    \b
+    Examples:
+      opsgh hotfix start payment-timeout --from-issue 42
+      opsgh backport 57
+    """
+
+
+@hotfix_group.command("start")
+@click.argument("name")
+@click.option("--from-issue", "issue", type=click.IntRange(min=1), metavar="N",
+              help="The issue the hotfix fixes: the PR is titled after it and says `Fixes #N`.")
+@click.option("--dry-run", is_flag=True, help="Print what would be created; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@pass_state
+def hotfix_start(state: CliState, name: str, issue: int | None, dry_run: bool, as_json: bool) -> None:
+    """Branch hotfix/NAME from the production branch and open a draft PR back into it.
+
+    The branch starts with one empty commit (GitHub opens no PR between identical
+    branches); the draft PR carries the hotfix template. Re-running reports the open PR.
+
+    \b
+    Examples:
+      opsgh hotfix start payment-timeout --from-issue 42
+      opsgh --repo acme/shop hotfix start login-loop --dry-run
+    """
+    from opsgh.ops.hotfix import HotfixStartRequest, start_hotfix
+
+    repo = _repo_or_fail(state, "start a hotfix in")
+    result = start_hotfix(state.gateway(), state.config(), HotfixStartRequest(repo, name, issue, dry_run))
+    _echo_result(result.as_dict(), result.lines(), as_json)
+
+
+@cli.command("backport")
+@click.argument("pr", type=click.IntRange(min=1), metavar="PR")
+@click.option("--to", "targets", multiple=True, metavar="BRANCH",
+              help="A branch to back-port to (repeatable) [default: hotfix.backport_to].")
+@click.option("--checkout", "directory", metavar="DIR", type=click.Path(file_okay=False, exists=True),
+              help="Work in this clone (shallow is fine; its branch and files are not touched) instead of a "
+                   "scratch repository.")
+@click.option("--dry-run", is_flag=True, help="Cherry-pick locally and print what would be pushed and opened; "
+              "change nothing on GitHub.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@pass_state
+def backport_command(state: CliState, pr: int, targets: tuple[str, ...], directory: str | None, dry_run: bool,
+                     as_json: bool) -> None:
+    """Cherry-pick what merged PR did onto other branches, with -x, as new PRs.
+
+    Picks exactly the change that landed (a merge commit with -m 1, a squash commit,
+    or each commit of a rebase merge), pushes backport/<PR>-to-<branch> and opens a PR
+    linking the original, labelled, with the original's reviewers asked for review.
+    Already on the branch (same commit, a cherry-pick of it, the same patch): says so,
+    opens nothing. A back-port PR exists: reports it, changes nothing. A conflict:
+    a draft PR with the conflict committed, or a comment on the original with the
+    commands (hotfix.on_conflict), the `backport-conflict` label, exit 5; the other
+    branches are still attempted.
+
+    \b
+    Examples:
+      opsgh backport 57
+      opsgh backport 57 --to main --to release/2.4 --dry-run
+      opsgh backport 57 --checkout . --json
+    """
+    from opsgh.clock import SystemClock
+    from opsgh.git import GitCheckout, default_identity
+    from opsgh.ops.backport import BackportRequest, backport
+
+    repo = _repo_or_fail(state, "back-port in")
+    config = state.config()
+    gateway = state.gateway()
+    clock = SystemClock()
+    with GitCheckout(gateway.clone_url(repo), gateway.git_token, clock, identity=default_identity(directory),
+                     directory=directory) as git:
+        result = backport(gateway, git, config, BackportRequest(repo, pr, targets, dry_run), clock)
+    _echo_result(result.as_dict(), result.lines(), as_json)
+    result.raise_for_outcome()
+
+
+def _repo_or_fail(state: CliState, what: str) -> str:
+    repo = state.settings().repo
+    if repo is None:
+        raise UsageError(f"no repository to {what}", "pass --repo OWNER/NAME or set GITHUB_REPOSITORY")
+    return repo
+
+
+def _echo_result(data: dict[str, object], lines: list[str], as_json: bool) -> None:
+    if as_json:
+        import json
+
+        click.echo(json.dumps(data, indent=2))
+    else:
+        click.echo("\n".join(lines))
+
+
 def _run_url(environ: Mapping[str, str]) -> str | None:
     """The Actions run this is part of, if any (linked from the deployment and the announcement)."""
     server, repo, run_id = (environ.get(n, "").strip() for n in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY",

@@ -18,6 +18,7 @@ from opsgh.clock import Clock, SystemClock
 from opsgh.errors import GitHubError, NotFound, ValidationFailed
 from opsgh.gate.security import AlertsRead
 from opsgh.github.auth import AppInstallationTokens, StaticToken, token_kind
+from opsgh.github.gateway_hotfix import HotfixGatewayMixin
 from opsgh.github.gateway_ship import ShipGatewayMixin
 from opsgh.github.graphql import GraphQLClient
 from opsgh.github.ledger import Ledger
@@ -135,7 +136,7 @@ def _pull_info(data: dict[str, Any]) -> PullInfo:
     )
 
 
-class GitHubGateway(ShipGatewayMixin):
+class GitHubGateway(ShipGatewayMixin, HotfixGatewayMixin):
     """GitHub for the core: typed values in, typed values and typed errors out."""
 
     def __init__(self, transport: Transport, *, token_kind_name: str) -> None:
