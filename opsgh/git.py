@@ -215,6 +215,9 @@ class GitCheckout:
     def history(self, tip: str, since: int) -> list[LocalCommit]:
         return self._log(f"--since={since}", tip)
 
+    def only_in(self, tip: str, base: str, limit: int) -> list[LocalCommit]:
+        return self._log(f"--max-count={limit}", tip, f"^{base}")
+
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
         return self._git("merge-base", "--is-ancestor", ancestor, descendant, ok=(0, 1, 128)).returncode == 0
 

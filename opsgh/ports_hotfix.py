@@ -164,6 +164,10 @@ class LocalGit(Protocol):
         """The commits reachable from `tip` committed at or after `since` (what was fetched), newest first."""
         ...
 
+    def only_in(self, tip: str, base: str, limit: int) -> list[LocalCommit]:
+        """The commits of `tip` that `base` lacks (`git log base..tip`), newest first, at most `limit`."""
+        ...
+
     def equivalent(self, candidates: Sequence[tuple[str, int]], tip: str, since: int) -> dict[str, str]:
         """{candidate: commit of `tip`'s history since `since` with the same patch (`git cherry`'s
         patch ids)}; a candidate is (sha, mainline): mainline 1 compares a merge against its first parent."""

@@ -7,6 +7,7 @@ that failed ambiguously raises `AmbiguousWrite` and the operation reads back bef
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
@@ -92,10 +93,8 @@ class HotfixGatewayMixin:
                                idempotent=True)
 
     def remove_label(self, full_name: str, number: int, label: str) -> None:
-        try:
+        with contextlib.suppress(NotFound):  # not on it (any more): what we wanted
             self.transport.request("DELETE", f"/repos/{full_name}/issues/{number}/labels/{_q(label)}")
-        except NotFound:
-            pass  # not on it (any more): what we wanted
 
     def create_commit(self, full_name: str, *, tree: str, parents: Sequence[str], message: str) -> str:
         # A commit object is content-addressed and on no branch: creating it twice is harmless.

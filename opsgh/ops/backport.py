@@ -249,8 +249,9 @@ def manual_steps(landed: Landed, picks: Sequence[Pick], target: str, branch: str
     steps = [f"git fetch origin {target}" + (f" {branch}" if mode == "draft-pr" else ""),
              f"git switch --force-create {branch} origin/{target}",
              " ".join(["git", "cherry-pick", *options, *(p.sha for p in picks)]),
-             f"# resolve the conflicts in {', '.join(conflicts)}, then:",
-             " ".join(["git", "add", "--", *conflicts]),
+             f"# resolve the conflicts in {', '.join(conflicts)}, then:" if conflicts else
+             "# resolve the conflicts (`git status` lists them), then:",
+             " ".join(["git", "add", "--", *conflicts]) if conflicts else "git add --all",
              "git cherry-pick --continue"]
     if len(picks) > 1:
         steps.append("# (if a later commit stops too: resolve, `git add`, `git cherry-pick --continue` again)")
@@ -324,7 +325,8 @@ class _TargetRun:
             return self.result("already", f"back-port PR #{pull.number} was merged", **values)
         if pull.state == "open" and CONFLICT_LABEL in pull.labels:
             return self.result("conflict", f"back-port PR #{pull.number} exists, its conflict not marked resolved "
-                               f"(the `{CONFLICT_LABEL}` label): {pull.url}", **values)
+                               f"(the `{CONFLICT_LABEL}` label): {pull.url}",
+                               manual_steps=self._steps((), "draft-pr", f"#{pull.number}"), **values)
         state = "open" if pull.state == "open" else "closed without merging"
         return self.result("exists", f"back-port PR #{pull.number} exists ({state}): {pull.url}", **values)
 
@@ -353,14 +355,14 @@ class _TargetRun:
 
     def _attempt(self, since: int) -> TargetResult | None:
         """One try from a fresh fetch; None: the target (or our branch) moved meanwhile, try again."""
-        git, number = self.git, self.pull.number
+        git = self.git
         tip = git.fetch_since(self.target, since)
         reason = self._already(tip, since)
         if reason is not None:
             return self.result("already", reason)
         pushed = git.remote_tip(self.branch)
         if pushed is not None:
-            return self._from_pushed_branch(pushed, tip, since)
+            return self._from_pushed_branch(pushed, tip)
         git.start(tip)
         picks = list(self.landed.picks)
         applied: list[str] = []
@@ -417,10 +419,11 @@ class _TargetRun:
                  "Conflicts:", *(f"\t{name}" for name in conflicts)]
         return "\n".join(lines) + "\n"
 
-    def _from_pushed_branch(self, pushed: str, tip: str, since: int) -> TargetResult | None:
+    def _from_pushed_branch(self, pushed: str, tip: str) -> TargetResult | None:
         """`backport/<PR>-to-<target>` exists without a PR: open the PR for it if it holds the picks."""
-        self.git.fetch([f"refs/heads/{self.branch}"], depth=len(self.landed.picks) + 20)
-        commits = [c for c in self.git.history(pushed, since) if not self.git.is_ancestor(c.sha, tip)]
+        room = len(self.landed.picks) + 20
+        self.git.fetch([f"refs/heads/{self.branch}"], depth=room)
+        commits = self.git.only_in(pushed, tip, room)
         carried = {sha for c in commits for sha in _CHERRY_PICKED.findall(c.message)}
         needed = [p for p in self.landed.picks if not p.empty] or list(self.landed.picks)
         if not all(any(p.sha.startswith(s) for s in carried) for p in needed):
@@ -449,7 +452,8 @@ class _TargetRun:
         context = {"marker": BODY_MARKER.format(number=number, target=self.target), "number": number,
                    "url": pull.url, "title": pull.title, "target": self.target, "base": pull.base_ref,
                    "landed": self.landed, "commits": list(commits), "conflicts": list(conflicts),
-                   "steps": list(self._steps(conflicts, "draft-pr")) if draft else [], "branch": self.branch, "conflict_label": CONFLICT_LABEL,
+                   "steps": list(self._steps(conflicts, "draft-pr")) if draft else [], "branch": self.branch,
+                   "conflict_label": CONFLICT_LABEL,
                    "author": pull.author}
         body = render("backport_body.md.j2", context)
 
