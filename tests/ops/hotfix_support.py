@@ -131,6 +131,16 @@ class HotfixRepo:
         with self.checkout(gateway) as checkout:
             return backport(gateway, checkout, config or self.config, request, self.clock)
 
+    def ready(self, number: int, *, login: str = "dave") -> None:
+        """"Ready for review" on a draft (GraphQL, as `gh pr ready` does; REST cannot)."""
+        node = self.call("GET", f"/pulls/{number}")["node_id"]
+        with httpx.Client(base_url=self.sandbox.url, timeout=30,
+                          headers={"authorization": f"Bearer {self.tokens[login]}"}) as client:
+            answer = client.post("/graphql", json={
+                "query": "mutation($id: ID!) { markPullRequestReadyForReview(input: {pullRequestId: $id}) "
+                         "{ pullRequest { isDraft } } }", "variables": {"id": node}}).json()
+        assert answer["data"]["markPullRequestReadyForReview"]["pullRequest"]["isDraft"] is False, answer
+
     # ------------------------------------------------------------------ what GitHub holds now
 
     def pulls(self, **params: str) -> list[dict[str, Any]]:
