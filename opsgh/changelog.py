@@ -423,5 +423,24 @@ def find_hotfixes(prod_only: Sequence[CommitInfo], main_only: Sequence[CommitInf
             stack.extend(by_sha[sha].parents)
     picked = {match for commit in main_only for match in _CHERRY_PICKED.findall(commit.message)}
     candidates = [c for c in prod_only if len(c.parents) <= 1 and c.sha not in before_last_release]
-    backported = [c.sha for c in candidates if any(c.sha.startswith(p) for p in picked)]
+    # A merge commit back-ported whole (`cherry-pick -x -m 1`, what `opsgh backport` does with a
+    # merge-committed hotfix) carries the commits it brought.
+    covered: set[str] = set()
+    for merge in prod_only:
+        if len(merge.parents) > 1 and any(merge.sha.startswith(p) for p in picked):
+            covered |= _reachable(merge.parents[1:], by_sha) - _reachable(merge.parents[:1], by_sha)
+    backported = [c.sha for c in candidates if c.sha in covered or any(c.sha.startswith(p) for p in picked)]
     return Hotfixes(tuple(c for c in candidates if c.sha not in backported), tuple(backported))
+
+
+def _reachable(starts: Sequence[str], by_sha: Mapping[str, CommitInfo]) -> set[str]:
+    """The commits of `by_sha` reachable from `starts` through commits of `by_sha`."""
+    seen: set[str] = set()
+    stack = list(starts)
+    while stack:
+        sha = stack.pop()
+        if sha in seen or sha not in by_sha:
+            continue
+        seen.add(sha)
+        stack.extend(by_sha[sha].parents)
+    return seen
