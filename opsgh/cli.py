@@ -209,7 +209,8 @@ def gate_command(state: CliState, pr: int | None, as_json: bool, publish: bool) 
     """Evaluate the go/no-go of the Release PR at its head SHA.
 
     Prints the verdict first, then one line per criterion (checks, approvals,
-    mergeability, blocking issues, security, windows, freezes, migrations, checklist).
+    mergeability, blocking issues, security, windows, freezes, migrations, checklist,
+    hotfixes on prod not back-ported).
     Exits 0 on GO, 4 on NO-GO, 6 on PENDING (a required check still running or not
     reported yet, mergeability still being computed).
 

@@ -185,13 +185,15 @@ class GitCheckout:
             self.shallow = True
         return self._git("rev-parse", self._local_ref("refs/heads/" + branch)).stdout.strip()
 
-    def remote_tip(self, branch: str) -> str | None:
-        out = self._git("ls-remote", "--heads", self.remote_url, f"refs/heads/{branch}").stdout
+    def remote_tips(self, branches: Sequence[str]) -> dict[str, str]:
+        wanted = {f"refs/heads/{branch}": branch for branch in branches}
+        out = self._git("ls-remote", "--heads", self.remote_url, *wanted).stdout
+        found: dict[str, str] = {}
         for line in out.splitlines():
             sha, _, ref = line.partition("\t")
-            if ref == f"refs/heads/{branch}":
-                return sha
-        return None
+            if ref in wanted:
+                found[wanted[ref]] = sha
+        return found
 
     # ------------------------------------------------------------------ reading
 

@@ -150,8 +150,8 @@ class LocalGit(Protocol):
         returns its tip."""
         ...
 
-    def remote_tip(self, branch: str) -> str | None:
-        """The branch's tip on the remote now (ls-remote), None when there is no such branch."""
+    def remote_tips(self, branches: Sequence[str]) -> dict[str, str]:
+        """{branch: its tip on the remote now} (one ls-remote); a branch that does not exist is left out."""
         ...
 
     def commit(self, sha: str) -> LocalCommit: ...

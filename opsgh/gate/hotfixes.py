@@ -7,10 +7,13 @@ head the gate judges. Advisory by default (`gate.hotfixes`): the checklist item 
 for them is what blocks unless the team asks for `required`.
 
 `read_hotfixes` gathers, cheapest first: the Release PR body's opsgh marker when it was rendered from
-exactly this base and head (it records how many `opsgh release` found: no request); else one
+exactly this base and head (it records how many `opsgh release` found: no request); else, when the
+marker is stale (a hotfix landed on production, or staging moved, since the body was written), one
 comparison head...base (what production has) and, only when that holds commits besides release
 merges, the comparison base...head (the staging side's `cherry-pick -x` trailers), judged by
-`opsgh.changelog.find_hotfixes`. `evaluate_hotfixes` is pure.
+`opsgh.changelog.find_hotfixes`. A body without opsgh's marker (a hand-written Release PR) is only
+compared when the criterion is `required`: the advisory default adds no request to a gate.
+`evaluate_hotfixes` is pure.
 """
 
 from __future__ import annotations
@@ -51,6 +54,10 @@ def read_hotfixes(port: GitHubPort, repo: str, config: Config, pull: PullShipSta
         return HotfixesRead(seen.hotfixes, source="marker")
     if compared is not None and compared.behind_by == 0:
         return HotfixesRead(source="compare")
+    if (seen is None or seen.hotfixes is None) and config.gate.hotfixes != "required":
+        # A Release PR body not written by `opsgh release`: the default costs no request.
+        return HotfixesRead(skipped="the Release PR body has no opsgh marker to read them from (`opsgh release` "
+                                    "writes one; `gate.hotfixes: required` compares the branches instead)")
     prod_only: list[CommitInfo] = []
     for page in port.compare(repo, pull.head_sha, pull.base_sha):
         prod_only.extend(page.commits)

@@ -282,7 +282,7 @@ class _TargetRun:
     config: Config
     request: BackportRequest
     pull: PullDetail
-    landed: Landed
+    landed_of: Callable[[], Landed]  # found on first use: a target that needs no git costs no fetch
     target: str
     clock: Clock
     reviewers: Callable[[], tuple[str, ...]]
@@ -293,6 +293,10 @@ class _TargetRun:
         return self.request.repo
 
     @property
+    def landed(self) -> Landed:
+        return self.landed_of()
+
+    @property
     def branch(self) -> str:
         return backport_branch(self.pull.number, self.target)
 
@@ -301,15 +305,12 @@ class _TargetRun:
 
     def run(self) -> TargetResult:
         number = self.pull.number
-        self._to_pick = list(self.landed.picks)
         if self.target == self.pull.base_ref:
             return self.result("already", f"#{number} was merged into {self.target}")
         existing = self.port.find_pull(self.repo, self.branch, self.target)
         if existing is not None:
             return self._existing(existing)
-        if self.git.remote_tip(self.target) is None:
-            raise PreconditionFailed(f"there is no branch {self.target!r} to back-port to",
-                                     "check the name (hotfix.backport_to in .github/opsgh.yml, or --to)")
+        self._to_pick = list(self.landed.picks)
         since = self.landed.authored - SINCE_MARGIN
         for _ in range(MAX_ATTEMPTS):
             done = self._attempt(since)
@@ -326,7 +327,8 @@ class _TargetRun:
         if pull.state == "open" and CONFLICT_LABEL in pull.labels:
             return self.result("conflict", f"back-port PR #{pull.number} exists, its conflict not marked resolved "
                                f"(the `{CONFLICT_LABEL}` label): {pull.url}",
-                               manual_steps=self._steps((), "draft-pr", f"#{pull.number}"), **values)
+                               manual_steps=self._steps((), "draft-pr", f"#{pull.number}", all_picks=True),
+                               **values)
         state = "open" if pull.state == "open" else "closed without merging"
         return self.result("exists", f"back-port PR #{pull.number} exists ({state}): {pull.url}", **values)
 
@@ -356,11 +358,15 @@ class _TargetRun:
     def _attempt(self, since: int) -> TargetResult | None:
         """One try from a fresh fetch; None: the target (or our branch) moved meanwhile, try again."""
         git = self.git
+        tips = git.remote_tips([self.target, self.branch])
+        if self.target not in tips:
+            raise PreconditionFailed(f"there is no branch {self.target!r} to back-port to",
+                                     "check the name (hotfix.backport_to in .github/opsgh.yml, or --to)")
         tip = git.fetch_since(self.target, since)
         reason = self._already(tip, since)
         if reason is not None:
             return self.result("already", reason)
-        pushed = git.remote_tip(self.branch)
+        pushed = tips.get(self.branch)
         if pushed is not None:
             return self._from_pushed_branch(pushed, tip)
         git.start(tip)
@@ -390,7 +396,7 @@ class _TargetRun:
                 git.abort()
         if self.request.dry_run:
             return self._plan(applied, conflicts, mode)
-        if git.remote_tip(self.target) != tip:
+        if git.remote_tips([self.target]).get(self.target) != tip:
             return None  # the target moved while we worked: start again from a fresh fetch
         if conflicts and mode == "comment":
             return self._comment(conflicts)
@@ -398,8 +404,10 @@ class _TargetRun:
             return None  # someone pushed the branch meanwhile: the next attempt finds it
         return self._open(applied, conflicts)
 
-    def _steps(self, conflicts: Sequence[str], mode: str, pull_ref: str = "the draft PR") -> tuple[str, ...]:
-        return manual_steps(self.landed, self._to_pick, self.target, self.branch, conflicts, mode=mode,
+    def _steps(self, conflicts: Sequence[str], mode: str, pull_ref: str = "the draft PR", *,
+               all_picks: bool = False) -> tuple[str, ...]:
+        picks = list(self.landed.picks) if all_picks else self._to_pick
+        return manual_steps(self.landed, picks, self.target, self.branch, conflicts, mode=mode,
                             number=self.pull.number, pull_ref=pull_ref)
 
     def _plan(self, applied: Sequence[str], conflicts: Sequence[str], mode: str) -> TargetResult:
@@ -562,7 +570,13 @@ def backport(port: HotfixPort, git: LocalGit, config: Config, request: BackportR
     targets = tuple(dict.fromkeys(request.targets or config.hotfix.backport_to))
     if not targets:
         raise PreconditionFailed("no branch to back-port to", "pass --to BRANCH, or set hotfix.backport_to")
-    landed = find_landed(port, git, repo, pull)
+    found: list[Landed] = []
+
+    def landed() -> Landed:
+        if not found:
+            found.append(find_landed(port, git, repo, pull))
+        return found[0]
+
     reviewers: list[tuple[str, ...]] = []
 
     def original_reviewers() -> tuple[str, ...]:
@@ -583,8 +597,8 @@ def backport(port: HotfixPort, git: LocalGit, config: Config, request: BackportR
     if settled and CONFLICT_LABEL in pull.labels and not request.dry_run:
         port.remove_label(repo, pull.number, CONFLICT_LABEL)
         notes.append(f"removed the `{CONFLICT_LABEL}` label from #{pull.number}: every target is done")
-    return BackportResult(repo, pull.number, pull.url, pull.title, landed, tuple(results), request.dry_run,
-                          tuple(notes))
+    return BackportResult(repo, pull.number, pull.url, pull.title, found[0] if found else None, tuple(results),
+                          request.dry_run, tuple(notes))
 
 
 def wants_backport(config: Config, *, base_ref: str, head_ref: str, merged: bool) -> bool:

@@ -23,7 +23,8 @@ from typing import Any, TypeVar
 
 from opsgh.config import Config
 from opsgh.errors import AmbiguousWrite, PreconditionFailed, UsageError, ValidationFailed
-from opsgh.ports_hotfix import BranchTip, HotfixPort, IssueDetail, PullDetail
+from opsgh.ports import RefInfo
+from opsgh.ports_hotfix import HotfixPort, IssueDetail, PullDetail
 from opsgh.render.ship import render
 
 T = TypeVar("T")
@@ -140,19 +141,17 @@ def start_hotfix(port: HotfixPort, config: Config, request: HotfixStartRequest) 
                              pull.url, tuple(steps))
 
 
-def _create_branch(port: HotfixPort, repo: str, branch: str, sha: str) -> BranchTip:
-    def read_back() -> BranchTip | None:
-        return port.branch_tip(repo, branch)
+def _create_branch(port: HotfixPort, repo: str, branch: str, sha: str) -> None:
+    """Create the branch; one that a concurrent run (or a lost answer) created meanwhile is fine."""
+    def read_back() -> RefInfo | None:
+        found = port.branch_tip(repo, branch)
+        return RefInfo(f"refs/heads/{branch}", found.sha) if found is not None else None
 
     try:
         _write_once(lambda: port.create_ref(repo, f"refs/heads/{branch}", sha), read_back)
     except ValidationFailed as err:
-        if "already exists" not in err.message.lower():
+        if "already exists" not in err.message.lower() or read_back() is None:
             raise
-    found = read_back()
-    if found is None:
-        raise PreconditionFailed(f"GitHub did not keep the branch {branch}", "re-run `opsgh hotfix start`")
-    return found
 
 
 def _open(port: HotfixPort, repo: str, branch: str, production: str, title: str, body: str) -> PullDetail:

@@ -238,7 +238,7 @@ def test_probes_and_commands_join_the_verdict(sandbox: Sandbox, sandbox_clock: F
         shop.close()
 
 
-def test_a_gate_without_issues_migrations_or_alerts_costs_four_requests(sandbox: Sandbox,
+def test_a_gate_without_issues_migrations_or_alerts_costs_three_requests(sandbox: Sandbox,
                                                                          sandbox_clock: FakeClock) -> None:
     shop = ReleaseRepo(sandbox, sandbox_clock)
     try:
@@ -247,8 +247,7 @@ def test_a_gate_without_issues_migrations_or_alerts_costs_four_requests(sandbox:
         shop.report("success")
         gateway = shop.gateway()
         gate(gateway, shop.full_name, shop.config, shop.clock, number)
-        # the PR state with its labels, latest reviews and checks (GraphQL), the branch, its rules, and what prod
-        # has that main lacks (the hotfixes criterion: this body has no current opsgh marker to read it from)
-        assert len(gateway.ledger) == 4, gateway.ledger.summary()
+        # the PR state with its labels, latest reviews and checks (GraphQL), the branch, its rules
+        assert len(gateway.ledger) == 3, gateway.ledger.summary()
     finally:
         shop.close()

@@ -94,3 +94,19 @@ def test_off_reads_nothing(shop: HotfixRepo) -> None:
     verdict = gate(gateway, shop.full_name, off, shop.clock, made.number)
     assert {r.key: r for r in verdict.results}["hotfixes"].outcome is Outcome.SKIP
     assert gateway.ledger.count("GET", "/repos/{owner}/{repo}/compare/{basehead}") == 0
+
+
+def test_a_hand_written_release_body_is_compared_only_when_required(shop: HotfixRepo) -> None:
+    shop.hotfix("payment-timeout", [{"app/pay.py": FIXED}], "fix: payment timeout", method="squash")
+    number = shop.call("POST", "/pulls", {"title": "Release", "head": "main", "base": "prod", "body": "By hand."},
+                       expect=201)["number"]
+    gateway = shop.gateway()
+    verdict = gate(gateway, shop.full_name, shop.config, shop.clock, number)
+    result = {r.key: r for r in verdict.results}["hotfixes"]
+    assert result.outcome is Outcome.SKIP
+    assert "no opsgh marker" in result.summary
+    assert gateway.ledger.count("GET", "/repos/{owner}/{repo}/compare/{basehead}") == 0
+    strict = load_config(CONFIG.replace('checklist: "off"', 'checklist: "off", hotfixes: required'))
+    verdict = gate(shop.gateway(), shop.full_name, strict, shop.clock, number)
+    assert verdict.state is VerdictState.NO_GO
+    assert verdict.reasons[0].startswith("Hotfixes back-ported: 1 commit on prod that main lacks: back-port")
