@@ -411,16 +411,8 @@ def find_hotfixes(prod_only: Sequence[CommitInfo], main_only: Sequence[CommitInf
     inside = {commit.sha for commit in prod_only}
     by_sha = {commit.sha: commit for commit in prod_only}
     release_merges = [c for c in prod_only if len(c.parents) > 1 and any(p not in inside for p in c.parents)]
-    before_last_release: set[str] = set()
-    if release_merges:
-        # The newest release merge: the one no other release merge descends from (the last listed).
-        stack = [release_merges[-1].sha]
-        while stack:
-            sha = stack.pop()
-            if sha in before_last_release or sha not in by_sha:
-                continue
-            before_last_release.add(sha)
-            stack.extend(by_sha[sha].parents)
+    # The newest release merge: the one no other release merge descends from (the last listed).
+    before_last_release = _reachable([release_merges[-1].sha], by_sha) if release_merges else set()
     picked = {match for commit in main_only for match in _CHERRY_PICKED.findall(commit.message)}
     candidates = [c for c in prod_only if len(c.parents) <= 1 and c.sha not in before_last_release]
     # A merge commit back-ported whole (`cherry-pick -x -m 1`, what `opsgh backport` does with a

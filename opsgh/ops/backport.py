@@ -38,23 +38,21 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from opsgh.clock import Clock
 from opsgh.config import Config
 from opsgh.errors import (
-    AmbiguousWrite,
     BackportConflict,
     Conflict,
     OpsghError,
     PreconditionFailed,
     ValidationFailed,
 )
+from opsgh.ops.ship import write_once
 from opsgh.ports import CommitInfo
 from opsgh.ports_hotfix import HotfixPort, LocalCommit, LocalGit, PullDetail
 from opsgh.render.ship import render
-
-T = TypeVar("T")
 
 BRANCH = "backport/{number}-to-{target}"
 CONFLICT_LABEL = "backport-conflict"
@@ -267,14 +265,6 @@ def manual_steps(landed: Landed, picks: Sequence[Pick], target: str, branch: str
 # ----------------------------------------------------------------------------- one target
 
 
-def _write_once(create: Callable[[], T], read_back: Callable[[], T | None]) -> T:
-    try:
-        return create()
-    except AmbiguousWrite:
-        found = read_back()
-        return found if found is not None else create()
-
-
 @dataclass
 class _TargetRun:
     port: HotfixPort
@@ -481,7 +471,7 @@ class _TargetRun:
             found = self.port.find_pull(self.repo, self.branch, self.target)
             return (found.number, found.url, found.author) if found is not None else None
 
-        created_number, created_url, created_author = _write_once(create, read_back)
+        created_number, created_url, created_author = write_once(create, read_back)
         labels = list(self.config.hotfix.labels) + ([CONFLICT_LABEL] if draft else [])
         self._label(created_number, labels)
         asked = self._ask_reviews(created_number, created_author)
@@ -541,7 +531,7 @@ class _TargetRun:
                 "marker": marker, "number": number, "target": self.target, "branch": self.branch,
                 "conflicts": list(conflicts), "steps": list(steps), "landed": self.landed,
                 "conflict_label": CONFLICT_LABEL})
-            found = _write_once(lambda: self.port.create_issue_comment(self.repo, number, body).url, find)
+            found = write_once(lambda: self.port.create_issue_comment(self.repo, number, body).url, find)
             posted = "commented"
         if CONFLICT_LABEL not in self.pull.labels:
             self._label(number, [CONFLICT_LABEL])

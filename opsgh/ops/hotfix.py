@@ -17,17 +17,15 @@ base, the branch, production's tip and tree, then `POST /git/commits`, `POST /gi
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from opsgh.config import Config
-from opsgh.errors import AmbiguousWrite, PreconditionFailed, UsageError, ValidationFailed
+from opsgh.errors import PreconditionFailed, UsageError, ValidationFailed
+from opsgh.ops.ship import write_once
 from opsgh.ports import RefInfo
 from opsgh.ports_hotfix import HotfixPort, IssueDetail, PullDetail
 from opsgh.render.ship import render
-
-T = TypeVar("T")
 
 MARKER = "<!-- opsgh:hotfix name={name} -->"
 # What git accepts in a branch name, kept to what is easy to type (see git check-ref-format).
@@ -70,14 +68,6 @@ class HotfixStartResult:
         return {"repo": self.repo, "name": self.name, "branch": self.branch, "production": self.production,
                 "base_sha": self.base_sha, "pr": self.pr_number, "pr_url": self.pr_url, "dry_run": self.dry_run,
                 "steps": [{"name": s, "action": a, "detail": d} for s, a, d in self.steps]}
-
-
-def _write_once(create: Callable[[], T], read_back: Callable[[], T | None]) -> T:
-    try:
-        return create()
-    except AmbiguousWrite:
-        found = read_back()
-        return found if found is not None else create()
 
 
 def _already_exists(err: ValidationFailed) -> bool:
@@ -148,7 +138,7 @@ def _create_branch(port: HotfixPort, repo: str, branch: str, sha: str) -> None:
         return RefInfo(f"refs/heads/{branch}", found.sha) if found is not None else None
 
     try:
-        _write_once(lambda: port.create_ref(repo, f"refs/heads/{branch}", sha), read_back)
+        write_once(lambda: port.create_ref(repo, f"refs/heads/{branch}", sha), read_back)
     except ValidationFailed as err:
         if "already exists" not in err.message.lower() or read_back() is None:
             raise
@@ -170,7 +160,7 @@ def _open(port: HotfixPort, repo: str, branch: str, production: str, title: str,
         return PullDetail(made.number, made.html_url, made.title, made.body or "", made.state, False, None,
                           made.head_ref, made.base_ref, made.author, made.labels, made.draft, 1, (), ())
 
-    return _write_once(create, read_back)
+    return write_once(create, read_back)
 
 
 __all__ = ["HotfixStartRequest", "HotfixStartResult", "start_hotfix"]

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import httpx
+from sandbox.support import client
 
 from opsgh.clock import FakeClock
 from opsgh.config import Config, load_config
@@ -54,10 +54,8 @@ class HotfixRepo:
 
     def call(self, method: str, path: str, body: Any = None, *, login: str = "alice", expect: int = 200,
              params: Mapping[str, Any] | None = None) -> Any:
-        with httpx.Client(base_url=self.sandbox.url, timeout=30, headers={
-                "authorization": f"Bearer {self.tokens[login]}", "accept": "application/vnd.github+json",
-                "x-github-api-version": "2022-11-28"}) as client:
-            answer = client.request(method, f"/repos/{self.full_name}{path}", json=body, params=params)
+        with client(self.sandbox, self.tokens[login], timeout=30) as api:
+            answer = api.request(method, f"/repos/{self.full_name}{path}", json=body, params=params)
         assert answer.status_code == expect, f"{method} {path}: {answer.status_code} {answer.text[:300]}"
         return answer.json() if answer.content else None
 
@@ -134,9 +132,8 @@ class HotfixRepo:
     def ready(self, number: int, *, login: str = "dave") -> None:
         """"Ready for review" on a draft (GraphQL, as `gh pr ready` does; REST cannot)."""
         node = self.call("GET", f"/pulls/{number}")["node_id"]
-        with httpx.Client(base_url=self.sandbox.url, timeout=30,
-                          headers={"authorization": f"Bearer {self.tokens[login]}"}) as client:
-            answer = client.post("/graphql", json={
+        with client(self.sandbox, self.tokens[login], timeout=30) as api:
+            answer = api.post("/graphql", json={
                 "query": "mutation($id: ID!) { markPullRequestReadyForReview(input: {pullRequestId: $id}) "
                          "{ pullRequest { isDraft } } }", "variables": {"id": node}}).json()
         assert answer["data"]["markPullRequestReadyForReview"]["pullRequest"]["isDraft"] is False, answer
