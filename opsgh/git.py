@@ -35,6 +35,9 @@ _FIELD = "\x1f"
 _RECORD = "\x1e"
 _LOG_FORMAT = _FIELD.join(("%H", "%P", "%T", "%an", "%ae", "%at", "%B")) + _RECORD
 _REF_SAFE = re.compile(r"[^A-Za-z0-9._/-]")
+_FOREIGN_GIT_VARIABLES = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
+                          "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_NAMESPACE", "GIT_CONFIG",
+                          "GIT_AUTHOR_", "GIT_COMMITTER_", "GIT_EDITOR", "GIT_SEQUENCE_EDITOR", "GIT_ASKPASS")
 
 
 class GitCommandFailed(GitHubError):
@@ -105,11 +108,13 @@ class GitCheckout:
     # ------------------------------------------------------------------ plumbing
 
     def _env(self) -> dict[str, str]:
-        env = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
+        # Keep the proxy and TLS settings (GIT_SSL_*, a GHES's private CA); drop what would point git
+        # elsewhere or speak for someone else.
+        env = {key: value for key, value in os.environ.items() if not key.startswith(_FOREIGN_GIT_VARIABLES)}
         env.update(self._base_env)
         name, email = self.identity
         stamp = f"@{int(self.clock.now())} +0000"
-        env.update({"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "", "SSH_ASKPASS": "", "GIT_CONFIG_NOSYSTEM": "1",
+        env.update({"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "", "SSH_ASKPASS": "",
                     "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email, "GIT_COMMITTER_DATE": stamp,
                     "LC_ALL": "C"})
         settings = [("credential.helper", ""), ("user.name", name), ("user.email", email),
@@ -177,9 +182,9 @@ class GitCheckout:
             done = self._git("fetch", "--quiet", "--no-tags", "--no-write-fetch-head", f"--shallow-since={since}",
                              self.remote_url, spec, ok=(0, 1, 128))
             if done.returncode != 0:
-                if "no commits selected" not in done.stderr and "no commits" not in done.stderr:
-                    raise _failure(["fetch"], done)
-                # Nothing that recent on the branch: its tip is all there is to compare with.
+                # Nothing that recent on the branch (git says "no commits selected for shallow requests",
+                # or "error processing shallow info"): its tip is all there is to compare with. A real
+                # failure (auth, no such branch) fails this fetch too.
                 self._git("fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--depth=1", self.remote_url,
                           spec)
             self.shallow = True

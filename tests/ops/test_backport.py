@@ -457,3 +457,26 @@ def test_config_labels_and_no_reviewers_to_ask(sandbox: Sandbox, sandbox_clock: 
         assert result.targets[0].reviewers == ()
     finally:
         shop.close()
+
+
+def test_a_target_with_nothing_recent_is_fetched_at_its_tip(shop: HotfixRepo) -> None:
+    gateway = shop.gateway()
+    with shop.checkout(gateway) as git:
+        later = int(shop.clock.now()) + 86400  # every commit on main is older than this
+        assert git.fetch_since("main", later) == shop.tip("main")
+        assert git.history(shop.tip("main") or "", later) == []
+        assert git.remote_tips(["main", "nope"]) == {"main": shop.tip("main")}
+
+
+def test_the_token_travels_in_a_header_not_in_the_url_or_the_arguments(shop: HotfixRepo) -> None:
+    import base64
+
+    gateway = shop.gateway()
+    with shop.checkout(gateway) as git:
+        assert shop.tokens["alice"] not in git.remote_url
+        env = git._env()
+        headers = [env[f"GIT_CONFIG_VALUE_{i}"] for i in range(int(env["GIT_CONFIG_COUNT"]))
+                   if env[f"GIT_CONFIG_KEY_{i}"] == "http.extraHeader"]
+        secret = base64.b64encode(f"x-access-token:{shop.tokens['alice']}".encode()).decode()
+        assert headers == [f"Authorization: Basic {secret}"]
+        assert (git.repo / ".git" / "config").read_text().count(shop.tokens["alice"]) == 0
