@@ -413,10 +413,10 @@ def backport_command(state: CliState, pr: int, targets: tuple[str, ...], directo
     repo = _repo_or_fail(state, "back-port in")
     config = state.config()
     gateway = state.gateway()
-    clock = SystemClock()
-    with GitCheckout(gateway.clone_url(repo), gateway.git_token, clock, identity=default_identity(directory),
+    # git dates the back-port's commits by this clock
+    with GitCheckout(gateway.clone_url(repo), gateway.git_token, SystemClock(), identity=default_identity(directory),
                      directory=directory) as git:
-        result = backport(gateway, git, config, BackportRequest(repo, pr, targets, dry_run), clock)
+        result = backport(gateway, git, config, BackportRequest(repo, pr, targets, dry_run))
     _echo_result(result.as_dict(), result.lines(), as_json)
     result.raise_for_outcome()
 

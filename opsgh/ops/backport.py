@@ -40,7 +40,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from opsgh.clock import Clock
 from opsgh.config import Config
 from opsgh.errors import (
     BackportConflict,
@@ -274,7 +273,6 @@ class _TargetRun:
     pull: PullDetail
     landed_of: Callable[[], Landed]  # found on first use: a target that needs no git costs no fetch
     target: str
-    clock: Clock
     reviewers: Callable[[], tuple[str, ...]]
     _to_pick: list[Pick] = field(default_factory=list)
 
@@ -543,8 +541,7 @@ class _TargetRun:
 # ----------------------------------------------------------------------------- the operation
 
 
-def backport(port: HotfixPort, git: LocalGit, config: Config, request: BackportRequest,
-             clock: Clock) -> BackportResult:
+def backport(port: HotfixPort, git: LocalGit, config: Config, request: BackportRequest) -> BackportResult:
     """Back-port merged PR `request.pr_number` to each target (see the module docstring).
 
     Returns one result per target, each attempted even when another failed; `raise_for_outcome()`
@@ -576,7 +573,7 @@ def backport(port: HotfixPort, git: LocalGit, config: Config, request: BackportR
 
     results: list[TargetResult] = []
     for target in targets:
-        run = _TargetRun(port, git, config, request, pull, landed, target, clock, original_reviewers)
+        run = _TargetRun(port, git, config, request, pull, landed, target, original_reviewers)
         try:
             results.append(run.run())
         except OpsghError as err:

@@ -125,9 +125,9 @@ class HotfixRepo:
         gateway = gateway or self.gateway()
         request = BackportRequest(self.full_name, number, tuple(targets), dry_run)
         if git is not None:
-            return backport(gateway, git, config or self.config, request, self.clock)
+            return backport(gateway, git, config or self.config, request)
         with self.checkout(gateway) as checkout:
-            return backport(gateway, checkout, config or self.config, request, self.clock)
+            return backport(gateway, checkout, config or self.config, request)
 
     def ready(self, number: int, *, login: str = "dave") -> None:
         """"Ready for review" on a draft (GraphQL, as `gh pr ready` does; REST cannot)."""
