@@ -10,7 +10,8 @@ Follows the runner's documented conventions and `@actions/core`'s behaviour exac
 - inputs are the `INPUT_<NAME>` variables (name upper-cased, spaces -> `_`, hyphens kept).
 
 `ActionsRuntime` reads only the mapping it is given (the composition root passes os.environ in),
-so tests run it on a plain dict. Event routing lives in `main`, a placeholder for now.
+so tests run it on a plain dict. `main` routes the event (`opsgh.events`) to an operation
+(`opsgh.action_ops`) or to a slash command (`opsgh.ops.commands`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import re
 import sys
 import traceback
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, TextIO, overload
@@ -364,11 +365,16 @@ def _event_label(event_name: str, payload: Mapping[str, Any] | None) -> str:
     return f"{event_name}.{action}" if isinstance(action, str) and action else event_name
 
 
-def main(environ: Mapping[str, str], stdout: TextIO | None = None) -> int:
-    """Entry point of the GitHub Action: route the triggering event, return the exit code.
+RunCli = Callable[[list[str], Mapping[str, str]], int]
+DISPATCHABLE = ("release", "gate", "ship", "verify", "backport", "rollback", "protect", "doctor")
 
-    Placeholder router: no operation is wired to any event yet, so every event is acknowledged
-    with a notice and the `outcome` output `skipped`.
+
+def main(environ: Mapping[str, str], stdout: TextIO | None = None, run_cli: RunCli | None = None) -> int:
+    """Entry point of the GitHub Action: route the triggering event (`opsgh.events`), run the operation,
+    write the outputs and the job summary; returns the exit code.
+
+    `run_cli` runs an opsgh command line (workflow_dispatch's `command` + `args`, the scheduled drift
+    check); the CLI passes itself in, so this module never imports click.
     """
     runtime = ActionsRuntime(environ, stdout)
     runtime.mask_secrets()
@@ -378,10 +384,7 @@ def main(environ: Mapping[str, str], stdout: TextIO | None = None) -> int:
                              NOT_IN_ACTIONS_HINT)
         event_name = runtime.event_name
         payload = None if event_name in EVENTS_WITHOUT_PAYLOAD else runtime.event_payload()
-        runtime.notice(f"received event `{_event_label(event_name, payload)}`: "
-                       "no opsgh operation is wired to it yet, nothing was done", title="opsgh")
-        runtime.set_output("outcome", "skipped")
-        return int(ExitCode.OK)
+        return _run(runtime, event_name, payload, run_cli)
     except OpsghError as err:
         runtime.report_error(err)
         _set_outcome_quietly(runtime, "failed")
@@ -394,6 +397,117 @@ def main(environ: Mapping[str, str], stdout: TextIO | None = None) -> int:
             f"this is a bug in opsgh; please report it with this log at {ISSUES_URL}"))
         _set_outcome_quietly(runtime, "failed")
         return int(ExitCode.UNEXPECTED)
+
+
+def _run(runtime: ActionsRuntime, event_name: str, payload: dict[str, Any] | None, run_cli: RunCli | None) -> int:
+    from opsgh.action_ops import ActionOperations, OperationResult
+    from opsgh.context import build_gateway, load_default_branch_config, settings_from_env
+    from opsgh.events import route
+
+    dry_run = runtime.input_bool("dry-run", default=False)
+    repo = runtime.repository
+    command = runtime.input("command")
+    if event_name == "workflow_dispatch" and command is None:
+        inputs = (payload or {}).get("inputs")
+        found = inputs.get("command") if isinstance(inputs, dict) else None
+        command = found.strip() if isinstance(found, str) and found.strip() else None
+    if command is not None and event_name != "workflow_dispatch" and run_cli is not None:
+        # An explicit `command` input runs that command whatever the event (e.g. a verify job after a deploy).
+        return _run_command(runtime, command, dry_run, run_cli)
+    settings = settings_from_env(runtime.environ, repo=repo)
+    gateway = build_gateway(settings, on_wait=lambda message: runtime.notice(message, title="opsgh waiting"))
+    config = load_default_branch_config(gateway, repo, settings.remote_config_path)
+    plan = route(event_name, payload, config, repo)
+    label = _event_label(event_name, payload)
+    if plan.operation == "skip":
+        runtime.notice(f"received `{label}`: {plan.reason}; nothing to do", title="opsgh")
+        runtime.set_output("outcome", "skipped")
+        return int(ExitCode.OK)
+    if plan.operation in ("dispatch", "protect-check"):
+        if run_cli is None:
+            raise UsageError(f"`{label}` runs an opsgh command, and no command runner was given",
+                             "run the Action through `opsgh action`")
+        if plan.operation == "protect-check":
+            return _run_command(runtime, "protect", dry_run, run_cli, ["check"])
+        if command is None:
+            raise UsageError("workflow_dispatch without a command",
+                             f"set the `command` input of the opsgh step: one of {', '.join(DISPATCHABLE)}")
+        return _run_command(runtime, command, dry_run, run_cli)
+    ops = ActionOperations(gateway, config, repo, runtime.environ, dry_run=dry_run, run_url=runtime.run_url,
+                           progress=lambda line: _log(runtime, line))
+    runtime.notice(f"received `{label}`: {plan.reason}", title="opsgh")
+    result: OperationResult | None
+    if plan.operation == "command":
+        assert plan.comment is not None
+        return _answer_command(runtime, gateway, config, ops, plan.comment)
+    if plan.operation == "release":
+        result = ops.release()
+    elif plan.operation == "gate":
+        result = ops.gate(plan.pr_number)
+    elif plan.operation == "gate-release-pr":
+        assert plan.head_sha is not None
+        result = ops.gate_release_pull_at(plan.head_sha)
+        if result is None:
+            runtime.notice("the commit is not the head of the open Release PR: nothing to gate", title="opsgh")
+            runtime.set_output("outcome", "skipped")
+            return int(ExitCode.OK)
+    else:
+        raise UsageError(f"`{label}` asks for {plan.operation}, which this version of opsgh cannot do yet",
+                         "update opsgh, or remove the trigger from the workflow")
+    return _finish(runtime, plan.operation, result)
+
+
+def _log(runtime: ActionsRuntime, line: str) -> None:
+    """A line of output that may hold text from people: the runner must not read `::` commands in it."""
+    with runtime.stop_commands():
+        runtime.stream.write(line.rstrip("\n") + "\n")
+
+
+def _finish(runtime: ActionsRuntime, operation: str, result: Any) -> int:
+    for line in result.lines:
+        _log(runtime, line)
+    for name, value in result.outputs.items():
+        runtime.set_output(name, value)
+    runtime.set_output("outcome", "done" if result.ok else "problems")
+    runtime.add_summary("\n".join([f"### opsgh {operation}", "", "```text", *result.lines, "```", ""]))
+    return int(result.exit_code)
+
+
+def _run_command(runtime: ActionsRuntime, command: str, dry_run: bool, run_cli: RunCli,
+                 extra: list[str] | None = None) -> int:
+    import shlex
+
+    if command not in DISPATCHABLE:
+        raise UsageError(f"unknown command {command!r}", f"the `command` input is one of {', '.join(DISPATCHABLE)}")
+    try:
+        args = shlex.split(runtime.input("args", ""))
+    except ValueError as exc:
+        raise UsageError(f"the `args` input cannot be split into arguments: {exc}",
+                         "quote arguments like a shell would, e.g. args: --env staging") from None
+    argv = [command, *(extra or []), *args]
+    if dry_run and command in ("release", "ship", "verify", "backport", "rollback"):
+        argv.append("--dry-run")
+    code = run_cli(argv, runtime.environ)
+    runtime.set_output("outcome", "done" if code == 0 else "failed")
+    return code
+
+
+def _answer_command(runtime: ActionsRuntime, gateway: Any, config: Any, ops: Any, comment: Any) -> int:
+    from opsgh.ops.commands import handle_comment
+
+    outcome = handle_comment(gateway, config, comment, ops.runners(), run_url=runtime.run_url)
+    runtime.set_output("outcome", outcome.outcome)
+    runtime.set_output("result-json", json.dumps({
+        "operation": "command", "command": outcome.command, "outcome": outcome.outcome, "reason": outcome.reason,
+        "reply_url": outcome.reply_url}, sort_keys=True))
+    if outcome.report is not None:
+        for name, value in outcome.report.outputs.items():
+            if name != "result-json":
+                runtime.set_output(name, value)
+    _log(runtime, f"{outcome.outcome}: {outcome.reason}" + (f" ({outcome.reply_url})" if outcome.reply_url else ""))
+    if outcome.error is not None:
+        return int(outcome.error.exit_code)
+    return int(ExitCode.OK)
 
 
 def _set_outcome_quietly(runtime: ActionsRuntime, outcome: str) -> None:

@@ -63,7 +63,7 @@ pass_state = click.make_pass_decorator(CliState, ensure=True)
 
 
 EPILOG = """\b
-Exit codes: 0 ok, 1 a check found problems, 2 usage or configuration error,
+Exit codes: 0 ok, 1 a check found problems (verify: the deploy failed), 2 usage or configuration error,
 3 GitHub error, 4 precondition failed (NO-GO, not mergeable), 5 back-port conflict,
 6 go/no-go PENDING (checks still running), 70 unexpected error (a bug: please report it), 130 interrupted.
 
@@ -337,6 +337,84 @@ def ship_command(state: CliState, pr: int | None, dry_run: bool, as_json: bool) 
         click.echo("\n".join(result.lines()))
 
 
+# ----------------------------------------------------------------------------- verify
+
+
+def _seconds(value: str | None, option: str) -> float | None:
+    if value is None:
+        return None
+    from opsgh.config import parse_duration
+
+    try:
+        return parse_duration(value)
+    except ValueError:
+        raise UsageError(f"{option} {value!r} is not a duration", "write it like 30s, 10m or 2h") from None
+
+
+@cli.command("verify")
+@click.option("--env", "environment", default="production", show_default=True, metavar="NAME",
+              help="The deployment environment to verify (its probes: verify.environments.NAME).")
+@click.option("--sha", metavar="SHA", help="The deployed commit [default: the tip of the environment's branch].")
+@click.option("--duration", metavar="D", help="How long to watch, e.g. 10m [default: verify.duration].")
+@click.option("--interval", metavar="I", help="Time between rounds of probes, e.g. 30s [default: verify.interval].")
+@click.option("--dry-run", is_flag=True, help="Probe and judge, but write nothing to GitHub.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@pass_state
+def verify_command(state: CliState, environment: str, sha: str | None, duration: str | None, interval: str | None,
+                   dry_run: bool, as_json: bool) -> None:
+    """Verify a deploy: probe for a while, judge it against the rollback tiers.
+
+    Sets the environment's deployment in_progress, probes every interval for the
+    duration (each probe `samples` times), and judges the error rate, the p95 latency
+    against the baseline and outages against the runbook's rollback tiers: immediate
+    (P0), urgent (P1), evaluate (P2), monitor (P3). Then sets the deployment success, or
+    failure from tier verify.fail_on on, and reports on the Release PR that shipped the
+    commit (one comment, edited in place). A complete outage stops the watch at once.
+
+    Exits 0 when the deploy passed, 1 when it failed (a rollback is due), 2 when the
+    environment has no probes configured.
+
+    \b
+    Examples:
+      opsgh verify --env production
+      opsgh verify --env staging --duration 2m --interval 10s --dry-run
+    """
+    from opsgh.clock import SystemClock
+    from opsgh.github.probes import HttpxProbeClient
+    from opsgh.ops.verify import VerifyRequest, environment_config, verify
+
+    repo = state.settings().repo
+    if repo is None:
+        raise UsageError("no repository to verify", "pass --repo OWNER/NAME or set GITHUB_REPOSITORY")
+    duration_s, interval_s = _seconds(duration, "--duration"), _seconds(interval, "--interval")
+    config = state.config()
+    environment_config(config, environment)  # no probes: a usage error before anything is written
+    clock = SystemClock()
+    client = HttpxProbeClient(clock)
+    try:
+        result = verify(state.gateway(), config,
+                        VerifyRequest(repo, environment, sha, duration_s, interval_s, dry_run,
+                                      run_url=_run_url(state.environ)),
+                        clock, client, progress=lambda line: click.echo(line, err=True))
+    finally:
+        client.close()
+    if state.environ.get("GITHUB_ACTIONS") == "true":
+        from opsgh.action import ActionsRuntime
+
+        runtime = ActionsRuntime(state.environ)
+        runtime.set_output("verify-passed", "true" if result.passed else "false")
+        runtime.set_output("tier", str(result.tier))
+        runtime.add_summary("\n".join(["## opsgh verify", "", *(f"- {line.strip()}" for line in result.lines())]))
+    if as_json:
+        import json
+
+        click.echo(json.dumps(result.as_dict(), indent=2))
+    else:
+        click.echo("\n".join(result.lines()))
+    if not result.passed:
+        raise SystemExit(ExitCode.CHECK_FAILED)
+
+
 # ----------------------------------------------------------------------------- hotfix and back-port
 
 
@@ -522,7 +600,7 @@ def action(state: CliState) -> None:
     """
     from opsgh.action import main as action_main
 
-    raise SystemExit(action_main(state.environ))
+    raise SystemExit(action_main(state.environ, run_cli=run))
 
 
 # ----------------------------------------------------------------------------- sandbox and demo

@@ -411,6 +411,7 @@ class VerifyConfig:
     duration: str = "10m"
     interval: str = "30s"
     outage_after: str = "2m"
+    immediate_after: str = "5m"
     fail_on: Literal["immediate", "urgent", "evaluate"] = "urgent"
     tiers: VerifyTiers = VerifyTiers()
     environments: Mapping[str, VerifyEnvironment] = dataclasses.field(default_factory=FrozenMap)

@@ -38,6 +38,8 @@ class Settings:
     repo_source: str
     config_path: str | None
     in_actions: bool
+    # The configuration's path on the default branch: the Action's `config` input, else .github/opsgh.yml.
+    remote_config_path: str = LOCAL_CONFIG.as_posix()
 
     def __repr__(self) -> str:  # never show secrets
         return (f"Settings(repo={self.repo!r}, api_url={self.api_url!r}, token_source={self.token_source!r}, "
@@ -91,6 +93,7 @@ def settings_from_env(environ: Mapping[str, str], *, repo: str | None = None,
         repo_source=repo_source,
         config_path=config_path,
         in_actions=environ.get("GITHUB_ACTIONS") == "true",
+        remote_config_path=environ.get("INPUT_CONFIG", "").strip() or LOCAL_CONFIG.as_posix(),
     )
 
 
@@ -137,21 +140,29 @@ def build_gateway(settings: Settings, *, max_attempts: int = 5,
 
 
 def load_effective_config(settings: Settings, gateway_factory: Callable[[], GitHubGateway] | None = None) -> Config:
-    """--config, else the local file, else the default branch's file, else the defaults."""
-    from opsgh.config import default_config, load_config, load_config_file
+    """--config, else the local file (not in GitHub Actions), else the default branch's file, else the
+    defaults. In Actions a checkout may be a pull request's head: its file is never read there."""
+    from opsgh.config import default_config, load_config_file
 
     if settings.config_path:
         return load_config_file(settings.config_path)
-    if LOCAL_CONFIG.is_file():
+    if LOCAL_CONFIG.is_file() and not settings.in_actions:
         return load_config_file(LOCAL_CONFIG)
     if gateway_factory is None or settings.repo is None or (settings.token is None and settings.app_id is None):
         return default_config()
-    gateway = gateway_factory()
-    repo = gateway.get_repository(settings.repo)
-    text = gateway.get_file_text(settings.repo, str(LOCAL_CONFIG.as_posix()), repo.default_branch)
+    return load_default_branch_config(gateway_factory(), settings.repo, settings.remote_config_path)
+
+
+def load_default_branch_config(gateway: GitHubGateway, repo: str, path: str = LOCAL_CONFIG.as_posix()) -> Config:
+    """The configuration file at `path` on the repository's default branch (never a PR head's, never a
+    local checkout's: what runs in production is what was merged), or the defaults when there is none."""
+    from opsgh.config import default_config, load_config
+
+    default_branch = gateway.get_repository(repo).default_branch
+    text = gateway.get_file_text(repo, path, default_branch)
     if text is None:
         return default_config()
-    return load_config(text, source=f"{settings.repo}@{repo.default_branch}:{LOCAL_CONFIG.as_posix()}")
+    return load_config(text, source=f"{repo}@{default_branch}:{path}")
 
 
 def doctor_report(settings: Settings,

@@ -9,7 +9,8 @@ from __future__ import annotations
 import shlex
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -79,9 +80,17 @@ def _show_backport(team: Team) -> str:
             f"review requested from {reviewers}")
 
 
-def demo_steps(seed: SeedInfo) -> list[DemoStep]:
-    """The walk, in order: every step is an opsgh command against the seeded repository."""
+def demo_steps(seed: SeedInfo, verify_config: str | None = None) -> list[DemoStep]:
+    """The walk, in order: every step is an opsgh command against the seeded repository.
+
+    `verify_config`: a local configuration file whose `verify` probes the demo shop's health endpoint
+    (its port is only known at run time, so it cannot be in the seeded repository's file).
+    """
     repo = seed.full_name
+    verify = [DemoStep("Verify the deploy: probe production, judge it against the rollback tiers, mark the "
+                       "deployment and report on the Release PR",
+                       ("--repo", repo, "--config", verify_config, "verify", "--env", "production",
+                        "--duration", "2s", "--interval", "1s"))] if verify_config else []
     return [
         DemoStep("Check the token and the repository", ("--repo", repo, "doctor")),
         DemoStep("Show the effective configuration (read from the default branch)",
@@ -102,6 +111,7 @@ def demo_steps(seed: SeedInfo) -> list[DemoStep]:
         DemoStep("Ship: go/no-go at the head SHA, merge commit, tag, GitHub Release, deployment, announcement",
                  ("--repo", repo, "ship")),
         DemoStep("What opsgh told the team", event=_show_announcement),
+        *verify,
         DemoStep("Ship again: everything is done already, nothing is duplicated", ("--repo", repo, "ship")),
         DemoStep("Nothing left to release", ("--repo", repo, "release")),
         DemoStep("Production breaks: start a hotfix from prod (a branch and a draft PR back into prod)",
@@ -122,6 +132,7 @@ def run_demo(run_cli: RunCli, echo: Echo, *, latency_ms: float = 0, keep: bool =
     `prepare(sandbox)` runs before the sandbox starts (tests attach the contract validator there).
     """
     from opsgh.sandbox import Sandbox, seed_demo
+    from opsgh.sandbox.seed import DEMO_CONFIG
 
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="opsgh-demo-") as scratch:
@@ -138,7 +149,10 @@ def run_demo(run_cli: RunCli, echo: Echo, *, latency_ms: float = 0, keep: bool =
                 echo(f"  #{number} {title}")
             echo(f"prod is at the last release ({seed.release_sha[:7]}); main ({seed.staging_sha[:7]}) is "
                  f"{len(seed.merged_pulls) - 1} pull requests ahead")
-            failures = _walk(demo_steps(seed), seed, sandbox, run_cli, echo, scratch)
+            with _shop_health() as health_url:
+                config_path = Path(scratch) / "opsgh-verify.yml"
+                config_path.write_text(DEMO_CONFIG + _VERIFY_CONFIG.format(url=health_url), encoding="utf-8")
+                failures = _walk(demo_steps(seed, str(config_path)), seed, sandbox, run_cli, echo, scratch)
             elapsed = time.monotonic() - started
             if failures:
                 echo(f"\ndemo: {len(failures)} step(s) did not behave: {', '.join(failures)} ({elapsed:.1f} s)")
@@ -152,6 +166,49 @@ def run_demo(run_cli: RunCli, echo: Echo, *, latency_ms: float = 0, keep: bool =
             return 0
         finally:
             sandbox.stop()
+
+
+_VERIFY_CONFIG = """\
+verify:
+  environments:
+    production:
+      baseline_p95_ms: 200
+      probes:
+        - name: health
+          url: "{url}/healthz"
+          expect: {{status: 200, json: {{status: ok, database.ok: true}}}}
+          samples: 5
+"""
+
+
+@contextmanager
+def _shop_health() -> Iterator[str]:
+    """The demo shop's production health endpoint, on 127.0.0.1 for as long as the demo runs."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    body = json.dumps({"status": "ok", "database": {"ok": True}, "version": "demo"}).encode()
+
+    class Health(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200 if self.path == "/healthz" else 404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Health)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def _walk(steps: Sequence[DemoStep], seed: SeedInfo, sandbox: Sandbox, run_cli: RunCli, echo: Echo,

@@ -249,6 +249,7 @@ class CheckContextState:
     required: bool  # GitHub's isRequired for the pull request
     run_id: int | None = None  # a check run's id (databaseId); None for a commit status
     description: str | None = None  # a commit status's description; None for a check run
+    at: str | None = None  # ISO 8601: when a check run completed, when a status was set
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,7 +328,22 @@ class IssueRef:
     url: str  # html_url
 
 
-class ShipPort(GitHubPort, Protocol):
+class DeploymentPort(Protocol):
+    """Deployments and their statuses (ship records them, verify judges them, rollback retires them)."""
+
+    def list_deployments(self, full_name: str, *, sha: str, environment: str) -> list[DeploymentRef]: ...
+
+    def create_deployment(self, full_name: str, *, sha: str, environment: str, description: str,
+                          required_contexts: tuple[str, ...], payload: dict[str, Any],
+                          production: bool = True) -> DeploymentRef: ...
+
+    def list_deployment_states(self, full_name: str, deployment_id: int) -> list[str]: ...
+
+    def create_deployment_status(self, full_name: str, deployment_id: int, *, state: str, description: str,
+                                 log_url: str | None = None, environment_url: str | None = None) -> None: ...
+
+
+class ShipPort(GitHubPort, DeploymentPort, Protocol):
     """What `opsgh ship` asks of GitHub besides `GitHubPort`. Finds return None / [] for nothing."""
 
     def list_pulls_between(self, full_name: str, head: str, base: str, state: str = "open",
@@ -357,15 +373,6 @@ class ShipPort(GitHubPort, Protocol):
 
     def create_release(self, full_name: str, *, tag: str, target_sha: str, name: str, body: str) -> ReleaseRef: ...
 
-    def list_deployments(self, full_name: str, *, sha: str, environment: str) -> list[DeploymentRef]: ...
-
-    def create_deployment(self, full_name: str, *, sha: str, environment: str, description: str,
-                          required_contexts: tuple[str, ...], payload: dict[str, Any]) -> DeploymentRef: ...
-
-    def list_deployment_states(self, full_name: str, deployment_id: int) -> list[str]: ...
-
-    def create_deployment_status(self, full_name: str, deployment_id: int, *, state: str, description: str,
-                                 log_url: str | None = None) -> None: ...
 
     def list_issue_comments_since(self, full_name: str, number: int, since: str | None) -> list[CommentRef]: ...
 
@@ -418,3 +425,22 @@ class VerdictPort(Protocol):
                              target_url: str | None = None) -> StatusInfo: ...
 
     def list_commit_statuses(self, full_name: str, ref: str) -> list[StatusInfo]: ...
+
+
+# ----------------------------------------------------------------------------- post-deploy verification
+# What `opsgh verify` asks of GitHub: the deployment it judges and its statuses, the Release PR that
+# shipped the commit, and one progress comment there. Implemented by `GitHubGateway`.
+
+
+class VerifyPort(DeploymentPort, Protocol):
+    def get_branch(self, full_name: str, branch: str) -> BranchInfo | None: ...
+
+
+    def list_pulls(self, full_name: str, *, state: str = "open", head: str | None = None, base: str | None = None,
+                   sort: str = "created", direction: str = "desc") -> Iterator[PullInfo]: ...
+
+    def iter_issue_comments(self, full_name: str, number: int) -> Iterator[CommentRef]: ...
+
+    def create_issue_comment(self, full_name: str, number: int, body: str) -> CommentRef: ...
+
+    def update_issue_comment(self, full_name: str, comment_id: int, body: str) -> CommentRef: ...

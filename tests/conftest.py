@@ -23,6 +23,8 @@ TESTS = Path(__file__).resolve().parent
 REPO_ROOT = TESTS.parent
 # Importable test helpers live beside the tests (e.g. `from contract.harness import ...`).
 sys.path.insert(0, str(TESTS))
+sys.path.insert(0, str(TESTS / "action"))
+sys.path.insert(0, str(TESTS / "ops"))
 
 from contract.harness import get_contract_validator  # noqa: E402 - needs the path above
 from sandbox.support import ContractRecorder  # noqa: E402

@@ -140,21 +140,28 @@ def judge(probe: Probe, responses: Sequence[ProbeResponse]) -> ProbeReport:
     return ProbeReport(probe, tuple(responses), tuple(problems), latency)
 
 
+def fetch_samples(probes: Sequence[Probe], client: ProbeClient, *,
+                  max_workers: int = DEFAULT_MAX_WORKERS) -> list[list[ProbeResponse]]:
+    """Every probe's `samples` responses (index-aligned with `probes`), at most `max_workers` in flight."""
+    jobs = [(index, probe) for index, probe in enumerate(probes) for _ in range(max(1, probe.samples))]
+    gathered: list[list[ProbeResponse]] = [[] for _ in probes]
+    with ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="opsgh-probe") as pool:
+        futures = [(index, pool.submit(client.fetch, probe.url, probe.timeout_s)) for index, probe in jobs]
+        for index, future in futures:
+            try:
+                gathered[index].append(future.result())
+            except Exception as exc:  # a client bug must fail the probe, not the whole gate
+                gathered[index].append(ProbeResponse(None, error=f"{type(exc).__name__}: {exc}"))
+    return gathered
+
+
 def evaluate_probes(probes: Sequence[Probe], client: ProbeClient, clock: Clock, *,
                     max_workers: int = DEFAULT_MAX_WORKERS, advisory: bool = False) -> CriterionResult:
     """Fetch every probe's samples (at most `max_workers` requests in flight) and judge them."""
     if not probes:
         return CriterionResult(KEY, TITLE, Outcome.SKIP, "no probes configured", blocking=not advisory)
     started = clock.monotonic()
-    jobs = [(index, probe) for index, probe in enumerate(probes) for _ in range(max(1, probe.samples))]
-    with ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="opsgh-probe") as pool:
-        futures = [(index, pool.submit(client.fetch, probe.url, probe.timeout_s)) for index, probe in jobs]
-        gathered: dict[int, list[ProbeResponse]] = {index: [] for index in range(len(probes))}
-        for index, future in futures:
-            try:
-                gathered[index].append(future.result())
-            except Exception as exc:  # a client bug must fail the probe, not the whole gate
-                gathered[index].append(ProbeResponse(None, error=f"{type(exc).__name__}: {exc}"))
+    gathered = fetch_samples(probes, client, max_workers=max_workers)
     took = clock.monotonic() - started
     reports = [judge(probe, gathered[index]) for index, probe in enumerate(probes)]
     failed = [r for r in reports if not r.passed]

@@ -9,8 +9,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import jwt
-
 from opsgh.clock import Clock
 from opsgh.errors import GitHubError, NotFound, Unauthorized, UsageError
 
@@ -89,6 +87,8 @@ class AppInstallationTokens:
         self._transport = transport
 
     def app_jwt(self) -> str:
+        import jwt  # PyJWT + cryptography: only App authentication pays for their import
+
         now = int(self.clock.now())
         claims = {"iat": now - JWT_BACKDATE, "exp": now + JWT_LIFETIME, "iss": self.app_id}
         try:

@@ -8,21 +8,20 @@ statuses, workflow permissions, token report). Everything returns frozen values 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-import github
 import httpx
 
 from opsgh.clock import Clock, SystemClock
 from opsgh.errors import GitHubError, NotFound, ValidationFailed
 from opsgh.gate.security import AlertsRead
 from opsgh.github.auth import AppInstallationTokens, StaticToken, token_kind
+from opsgh.github.gateway_commands import CommandGatewayMixin
 from opsgh.github.gateway_hotfix import HotfixGatewayMixin
 from opsgh.github.gateway_ship import ShipGatewayMixin
 from opsgh.github.graphql import GraphQLClient
 from opsgh.github.ledger import Ledger
-from opsgh.github.rest import build_github
 from opsgh.github.retry import RetryPolicy, default_jitter
 from opsgh.github.transport import ExchangeHook, TokenProvider, Transport
 from opsgh.github.urls import ApiUrls
@@ -38,6 +37,9 @@ from opsgh.ports import (
     StatusInfo,
     TokenReport,
 )
+
+if TYPE_CHECKING:
+    import github
 
 PERMISSION_KEYS = ("admin", "maintain", "push", "triage", "pull")
 
@@ -136,7 +138,7 @@ def _pull_info(data: dict[str, Any]) -> PullInfo:
     )
 
 
-class GitHubGateway(ShipGatewayMixin, HotfixGatewayMixin):
+class GitHubGateway(ShipGatewayMixin, CommandGatewayMixin, HotfixGatewayMixin):
     """GitHub for the core: typed values in, typed values and typed errors out."""
 
     def __init__(self, transport: Transport, *, token_kind_name: str) -> None:
@@ -204,14 +206,16 @@ class GitHubGateway(ShipGatewayMixin, HotfixGatewayMixin):
     def github(self) -> github.Github:
         """The PyGithub client (lazy objects) on our transport, for REST objects the port lacks."""
         if self._github is None:
+            from opsgh.github.rest import build_github  # PyGithub is heavy: imported when first used
+
             self._github = build_github(self.transport)
         return self._github
 
     # ------------------------------------------------------------------ repository
 
     def get_repository(self, full_name: str) -> RepoInfo:
-        repo = self.github.get_repo(full_name)
-        data = repo.raw_data  # one GET /repos/{owner}/{repo}
+        # On the transport, not PyGithub: the Action's first request must not wait for PyGithub's import.
+        data = self.transport.get_json(f"/repos/{full_name}")
         perms = data.get("permissions")
         return RepoInfo(
             full_name=data["full_name"],

@@ -44,6 +44,10 @@ def _login(actor: Any) -> str | None:
     return str(actor["login"]) if isinstance(actor, dict) and actor.get("login") else None
 
 
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
 def check_context_state(node: dict[str, Any]) -> CheckContextState | None:
     """A statusCheckRollup context (CheckRun or StatusContext) as success/failure/pending."""
     required = bool(node.get("isRequired"))
@@ -55,14 +59,21 @@ def check_context_state(node: dict[str, Any]) -> CheckContextState | None:
             return CheckContextState(str(node.get("name")), "pending", status.lower(), required, run_id)
         outcome = "success" if conclusion in PASSING_CONCLUSIONS else "failure"
         return CheckContextState(str(node.get("name")), outcome, f"completed/{str(conclusion).lower()}", required,
-                                 run_id)
+                                 run_id, at=_text(node.get("completedAt")))
     if node.get("__typename") == "StatusContext":
         state = str(node.get("state") or "PENDING")
         outcome = {"SUCCESS": "success", "PENDING": "pending", "EXPECTED": "pending"}.get(state, "failure")
-        description = node.get("description")
         return CheckContextState(str(node.get("context")), outcome, state.lower(), required,
-                                 description=str(description) if description is not None else None)
+                                 description=_text(node.get("description")), at=_text(node.get("createdAt")))
     return None
+
+
+def _pull_ref(pull: dict[str, Any]) -> PullRef:
+    """A `pull-request-simple` as the list endpoints return it."""
+    return PullRef(
+        number=int(pull["number"]), url=str(pull["html_url"]), title=str(pull["title"]), state=str(pull["state"]),
+        head_ref=str(pull["head"]["ref"]), base_ref=str(pull["base"]["ref"]), head_sha=str(pull["head"]["sha"]),
+        merged=pull.get("merged_at") is not None, merge_commit_sha=pull.get("merge_commit_sha"))
 
 
 class ShipGatewayMixin:
@@ -80,11 +91,7 @@ class ShipGatewayMixin:
         data = self.transport.get_json(f"/repos/{full_name}/pulls", {
             "state": state, "head": f"{owner}:{head}", "base": base, "sort": "created", "direction": "desc",
             "per_page": max(1, min(limit, 100))})
-        return [PullRef(
-            number=int(pull["number"]), url=str(pull["html_url"]), title=str(pull["title"]), state=str(pull["state"]),
-            head_ref=str(pull["head"]["ref"]), base_ref=str(pull["base"]["ref"]), head_sha=str(pull["head"]["sha"]),
-            merged=pull.get("merged_at") is not None, merge_commit_sha=pull.get("merge_commit_sha"),
-        ) for pull in data or ()]
+        return [_pull_ref(pull) for pull in data or ()]
 
     def pull_ship_state(self, full_name: str, number: int) -> PullShipState:
         """One GraphQL read (more only past 100 check contexts on the head)."""
@@ -216,13 +223,14 @@ class ShipGatewayMixin:
             f"/repos/{full_name}/deployments", {"sha": sha, "environment": environment})]
 
     def create_deployment(self, full_name: str, *, sha: str, environment: str, description: str,
-                          required_contexts: tuple[str, ...], payload: dict[str, Any]) -> DeploymentRef:
+                          required_contexts: tuple[str, ...], payload: dict[str, Any],
+                          production: bool = True) -> DeploymentRef:
         """`auto_merge: false` (never merge the default branch into what ships) and explicit
         `required_contexts` (the caller says which checks GitHub must see green on `sha`)."""
         data = self.transport.request("POST", f"/repos/{full_name}/deployments", json={
             "ref": sha, "task": "deploy", "environment": environment, "description": description[:140],
             "auto_merge": False, "required_contexts": list(required_contexts), "payload": payload,
-            "transient_environment": False, "production_environment": True}).json()
+            "transient_environment": False, "production_environment": production}).json()
         return _deployment(data)
 
     def list_deployment_states(self, full_name: str, deployment_id: int) -> list[str]:
@@ -231,10 +239,12 @@ class ShipGatewayMixin:
             f"/repos/{full_name}/deployments/{deployment_id}/statuses")]
 
     def create_deployment_status(self, full_name: str, deployment_id: int, *, state: str, description: str,
-                                 log_url: str | None = None) -> None:
+                                 log_url: str | None = None, environment_url: str | None = None) -> None:
         body: dict[str, Any] = {"state": state, "description": description[:140]}
         if log_url:
             body["log_url"] = log_url
+        if environment_url:
+            body["environment_url"] = environment_url
         self.transport.request("POST", f"/repos/{full_name}/deployments/{deployment_id}/statuses", json=body)
 
     # ------------------------------------------------------------------ issues and comments

@@ -102,6 +102,7 @@ class ShipRequest:
     pr_number: int | None = None
     dry_run: bool = False
     run_url: str | None = None
+    head_sha: str | None = None  # ship only this head (a `/ship` bound to what its author saw gated)
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,6 +339,11 @@ class _Run:
         production = self.config.branches.production
         evaluation: Evaluation | None = None
         if pull.state == "OPEN":
+            expected = self.request.head_sha
+            if expected is not None and pull.head_sha != expected:
+                raise PreconditionFailed(
+                    f"the head of Release PR #{pull.number} is {pull.head_sha[:7]}, not {expected[:7]}: it moved "
+                    "after the command was given, and nothing was shipped", "gate the new head, then ship it")
             self.step = "gate"
             evaluation = self.gate(pull)
             if evaluation.verdict != GO:

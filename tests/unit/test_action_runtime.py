@@ -463,33 +463,24 @@ def test_report_error_escapes_html_in_the_summary(tmp_path: Path) -> None:
 # ----------------------------------------------------------------------------- main
 
 
-def test_main_on_a_push_event_acknowledges_and_skips(tmp_path: Path) -> None:
+def test_main_masks_the_token_before_anything_else(tmp_path: Path) -> None:
+    """Routing needs GitHub (the configuration); without a reachable API the run fails, token masked first."""
     env = actions_env(tmp_path, GITHUB_EVENT_NAME="push",
                       GITHUB_EVENT_PATH=write_event(tmp_path, push_payload()),
-                      GITHUB_TOKEN="ghs_16C7e42F292c6912E7710c838347Ae178B4a")
+                      GITHUB_TOKEN="ghs_16C7e42F292c6912E7710c838347Ae178B4a", GITHUB_API_URL="http://127.0.0.1:9")
     stream = io.StringIO()
-    assert main(env, stream) == ExitCode.OK
+    assert main(env, stream) == ExitCode.GITHUB
     lines = stream.getvalue().splitlines()
     assert lines[0] == "::add-mask::ghs_16C7e42F292c6912E7710c838347Ae178B4a"  # masked before anything else
-    assert lines[1].startswith("::notice title=opsgh::received event `push`")
-    assert "no opsgh operation is wired" in lines[1]
-    assert read_file_commands(tmp_path / "output") == {"outcome": "skipped"}
-    assert not any(line.startswith("::error") for line in lines)
+    assert any(line.startswith("::error title=opsgh::") for line in lines)
+    assert read_file_commands(tmp_path / "output") == {"outcome": "failed"}
 
 
-def test_main_names_the_payload_action(tmp_path: Path) -> None:
-    payload = {"action": "opened", "number": 7, "pull_request": {"number": 7}}
-    env = actions_env(tmp_path, GITHUB_EVENT_NAME="pull_request",
-                      GITHUB_EVENT_PATH=write_event(tmp_path, payload))
-    stream = io.StringIO()
-    assert main(env, stream) == ExitCode.OK
-    assert "received event `pull_request.opened`" in stream.getvalue()
-
-
-def test_main_on_schedule_needs_no_payload(tmp_path: Path) -> None:
+def test_main_without_a_token_is_a_usage_error(tmp_path: Path) -> None:
     env = actions_env(tmp_path, GITHUB_EVENT_NAME="schedule")
-    assert main(env, io.StringIO()) == ExitCode.OK
-    assert read_file_commands(tmp_path / "output") == {"outcome": "skipped"}
+    stream = io.StringIO()
+    assert main(env, stream) == ExitCode.USAGE
+    assert "no GitHub token" in stream.getvalue()
 
 
 def test_main_outside_actions_is_a_usage_error(tmp_path: Path) -> None:

@@ -134,6 +134,6 @@ def test_action_command_runs_the_actions_entry_point(tmp_path: Path, capsys: pyt
     output.write_text("")
     environ = {"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": str(event),
                "GITHUB_OUTPUT": str(output), "GITHUB_REPOSITORY": "acme/shop"}
-    assert run(["action"], environ=environ) == ExitCode.OK
-    assert "::notice" in capsys.readouterr().out
+    assert run(["action"], environ=environ) == ExitCode.USAGE
+    assert "::error title=opsgh::no GitHub token" in capsys.readouterr().out
     assert "outcome<<" in output.read_text()

@@ -7,8 +7,7 @@ then review the diff of tests/unit/golden/ like any other change.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+from golden_files import check_golden
 
 from opsgh.gate.verdict import CriterionResult, Outcome, Verdict, VerdictState
 from opsgh.ops.publish_verdict import (
@@ -21,7 +20,6 @@ from opsgh.ops.publish_verdict import (
 )
 from opsgh.render.engine import Renderer
 
-GOLDEN = Path(__file__).resolve().parent / "golden"
 SHA = "3f1c2d4e5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d"
 
 NO_GO = Verdict.combine(SHA, [
@@ -34,17 +32,11 @@ NO_GO = Verdict.combine(SHA, [
 ])
 
 
-def _check_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN"):
-        path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"{path} is missing: run with UPDATE_GOLDEN=1 to create it"
-    assert text == path.read_text(encoding="utf-8")
 
 
 def test_comment_golden_verdict_first_then_table_then_folded_details() -> None:
     body = comment_body(NO_GO, 42, Renderer())
-    _check_golden("gate_comment.md", body)
+    check_golden("gate_comment.md", body)
     lines = body.splitlines()
     assert lines[0] == MARKER
     assert lines[2] == "### Go/no-go: **NO-GO** at `3f1c2d4`"
@@ -54,7 +46,7 @@ def test_comment_golden_verdict_first_then_table_then_folded_details() -> None:
 
 def test_summary_golden() -> None:
     go = Verdict(VerdictState.GO, SHA, tuple(r for r in NO_GO.results if r.outcome is not Outcome.FAIL))
-    _check_golden("gate_summary.md", summary_text(go, 42, Renderer(), "https://github.com/acme/shop/pull/42#c1"))
+    check_golden("gate_summary.md", summary_text(go, 42, Renderer(), "https://github.com/acme/shop/pull/42#c1"))
 
 
 def test_huge_verdicts_are_cut_at_a_line_and_say_so() -> None:

@@ -7,11 +7,10 @@ then review the diff of tests/unit/golden/ like any other change.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
+from golden_files import check_golden
 from release_fixtures import WEB_FLOW, change, commit, pull
 
 from opsgh.changelog import Changelog, build_changelog
@@ -22,7 +21,6 @@ from opsgh.render.engine import Renderer, code_span, markdown_text
 from opsgh.render.tasklist import carry_ticks, task_items
 from opsgh.risk import RiskReport, assess
 
-GOLDEN = Path(__file__).resolve().parent / "golden"
 FINGERPRINT = Fingerprint("a0" * 20, "a0" * 20, "f3" * 20, 8, 2, "0123456789abcdef")
 COMPARE = "https://github.com/acme/shop/compare/prod...main"
 
@@ -56,27 +54,20 @@ def _full_release() -> tuple[Changelog, RiskReport]:
     return build_changelog(commits, pulls), risks
 
 
-def _check_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN"):
-        GOLDEN.mkdir(exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"{path} is missing: run with UPDATE_GOLDEN=1 to create it"
-    assert text == path.read_text(encoding="utf-8"), f"{name} differs from the golden file (see the module docstring)"
 
 
 def test_golden_full_body() -> None:
     changelog, risks = _full_release()
     body, listed = compose_body(Renderer(), _context(risks), changelog, FINGERPRINT)
     assert listed == changelog
-    _check_golden("release_body_full.md", body)
+    check_golden("release_body_full.md", body)
 
 
 def test_golden_quiet_body() -> None:
     changelog = build_changelog([commit("e1", ("a0",), "fix: totals (#2)", at=300, committer=WEB_FLOW)],
                                 [pull(2, "fix: totals", "e1", author="alice")])
     body, _ = compose_body(Renderer(), _context(assess([])), changelog, FINGERPRINT)
-    _check_golden("release_body_quiet.md", body)
+    check_golden("release_body_quiet.md", body)
 
 
 def test_golden_cut_body() -> None:
@@ -90,7 +81,7 @@ def test_golden_cut_body() -> None:
     assert listed.is_cut
     assert 0 < listed.entry_count < 40
     assert listed.omitted_pulls == 40 - listed.entry_count
-    _check_golden("release_body_cut.md", body)
+    check_golden("release_body_cut.md", body)
     # one more entry would not have fitted
     longer, _ = compose_body(Renderer(), _context(assess([])), changelog.keep(listed.entry_count + 1),
                              FINGERPRINT, limit=10**6)
