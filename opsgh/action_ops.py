@@ -30,6 +30,10 @@ class OperationResult:
     ok: bool = True  # False: the operation ran and found problems (NO-GO, failed verification)
 
 
+# Who commits a back-port made in Actions (cherry-picks keep their authors): GitHub's Actions bot.
+BOT_IDENTITY = ("github-actions[bot]", "41898282+github-actions[bot]@users.noreply.github.com")
+
+
 def _json(data: Mapping[str, Any]) -> str:
     return json.dumps(data, sort_keys=True, default=str)
 
@@ -122,6 +126,28 @@ class ActionOperations:
         code = ExitCode.OK if result.passed else ExitCode.CHECK_FAILED
         return OperationResult(code, tuple(result.lines()), outputs, result.passed)
 
+    def backport(self, number: int, targets: tuple[str, ...] = ()) -> OperationResult:
+        """Back-port merged PR `number` (to `targets`, default hotfix.backport_to) in a scratch repository.
+        A conflict is exit 5 with the commands in the log; the draft PR or the comment carries them too."""
+        from opsgh.errors import OpsghError
+        from opsgh.git import GitCheckout
+        from opsgh.ops.backport import BackportRequest, backport
+
+        request = BackportRequest(self.repo, number, targets, self.dry_run)
+        with GitCheckout(self.gateway.clone_url(self.repo), self.gateway.git_token, self.clock,
+                         identity=BOT_IDENTITY) as git:
+            result = backport(self.gateway, git, self.config, request)
+        opened = next((t for t in result.targets if t.pr_number is not None), None)
+        outputs = {"result-json": _json({"operation": "backport", **result.as_dict()})}
+        if opened is not None:
+            outputs |= {"pr-number": str(opened.pr_number), "pr-url": opened.pr_url or ""}
+        code = ExitCode.OK
+        try:
+            result.raise_for_outcome()
+        except OpsghError as err:
+            code = err.exit_code
+        return OperationResult(code, tuple(result.lines()), outputs, code == ExitCode.OK)
+
     def _network_clients(self) -> tuple[Any, Any]:
         gate_config = self.config.gate
         probe_client = runner = None
@@ -155,4 +181,8 @@ class ActionOperations:
         def verify(context: CommandContext) -> CommandReport:
             return report(self.verify(context.command.argument or "production"))
 
-        return {"release": release, "gate": gate, "ship": ship, "verify": verify}
+        def backport(context: CommandContext) -> CommandReport:
+            target = context.command.argument
+            return report(self.backport(context.event.number, (target,) if target else ()))
+
+        return {"release": release, "gate": gate, "ship": ship, "verify": verify, "backport": backport}
