@@ -588,12 +588,5 @@ def backport(port: HotfixPort, git: LocalGit, config: Config, request: BackportR
                           request.dry_run, tuple(notes))
 
 
-def wants_backport(config: Config, *, base_ref: str, head_ref: str, merged: bool) -> bool:
-    """Whether a closed pull request calls for the automatic back-port: merged into the production
-    branch from anything but the staging branch (a hotfix, not a release)."""
-    branches = config.branches
-    return merged and base_ref == branches.production and head_ref != branches.staging
-
-
 __all__ = ["BackportRequest", "BackportResult", "Landed", "Pick", "TargetResult", "backport", "backport_branch",
-           "find_landed", "manual_steps", "wants_backport"]
+           "find_landed", "manual_steps"]

@@ -1,25 +1,11 @@
-"""The pure parts of `opsgh backport`: when it runs by itself, the commands it hands a person, its output."""
+"""The pure parts of `opsgh backport`: the commands it hands a person, its output, its exit."""
 
 from __future__ import annotations
 
 import pytest
 
-from opsgh.config import load_config
 from opsgh.errors import BackportConflict, ExitCode
-from opsgh.ops.backport import BackportResult, Landed, Pick, TargetResult, manual_steps, wants_backport
-
-CONFIG = load_config("branches: {staging: develop, production: live}\n")
-
-
-@pytest.mark.parametrize(("base", "head", "merged", "wanted"), [
-    ("live", "hotfix/login", True, True),  # a hotfix merged into production
-    ("live", "develop", True, False),  # the release itself
-    ("live", "hotfix/login", False, False),  # closed without merging
-    ("develop", "feature/x", True, False),  # ordinary work
-])
-def test_the_automatic_backport_is_for_merged_non_release_prs_into_production(base: str, head: str, merged: bool,
-                                                                              wanted: bool) -> None:
-    assert wants_backport(CONFIG, base_ref=base, head_ref=head, merged=merged) is wanted
+from opsgh.ops.backport import BackportResult, Landed, Pick, TargetResult, manual_steps
 
 
 def test_manual_steps_for_a_merge_commit_in_both_modes() -> None:
