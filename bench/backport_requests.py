@@ -34,8 +34,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-TESTS = Path(__file__).resolve().parents[1] / "tests"
-sys.path[:0] = [str(TESTS / "ops"), str(TESTS)]  # the test support modules (and the sandbox client they use)
+# The test support modules, and the sandbox client they use.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "ops"))
 
 from hotfix_support import CONFIG, HotfixRepo
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -321,20 +321,73 @@ def ship_command(state: CliState, pr: int | None, dry_run: bool, as_json: bool) 
     if repo is None:
         raise UsageError("no repository to ship", "pass --repo OWNER/NAME or set GITHUB_REPOSITORY")
     config = state.config()
-    notify = None
-    variable = config.notify.slack_webhook_env
-    if variable and state.environ.get(variable, "").strip():
-        from opsgh.github.notify import slack_notifier
-
-        notify = slack_notifier(state.environ[variable].strip(), source=f"${variable}")
     result = ship(state.gateway(), config, ShipRequest(repo, pr, dry_run, _run_url(state.environ)), SystemClock(),
-                  notify=notify)
+                  notify=_slack(state, config))
+    _print_result(result.lines(), result.as_dict(), as_json)
+
+
+def _slack(state: CliState, config: Config) -> Callable[[str], None] | None:
+    """Post to the Slack incoming webhook whose URL is in the variable `notify.slack_webhook_env` names."""
+    variable = config.notify.slack_webhook_env
+    if not variable or not state.environ.get(variable, "").strip():
+        return None
+    from opsgh.github.notify import slack_notifier
+
+    return slack_notifier(state.environ[variable].strip(), source=f"${variable}")
+
+
+def _print_result(lines: list[str], data: dict[str, object], as_json: bool) -> None:
     if as_json:
         import json
 
-        click.echo(json.dumps(result.as_dict(), indent=2))
+        click.echo(json.dumps(data, indent=2))
     else:
-        click.echo("\n".join(result.lines()))
+        click.echo("\n".join(lines))
+
+
+# ----------------------------------------------------------------------------- rollback
+
+
+@cli.command("rollback")
+@click.option("--release", "release_pr", type=click.IntRange(min=1), metavar="PR",
+              help="The Release PR to roll back [default: the last one merged into production].")
+@click.option("--reason", default="", metavar="TEXT",
+              help="Why: kept in the revert PR, the announcement, the postmortem and the Ops Log.")
+@click.option("--no-merge", is_flag=True, help="Open the revert PR and leave it for review; run again to merge it.")
+@click.option("--dry-run", is_flag=True, help="Print every step that would be done; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@pass_state
+def rollback_command(state: CliState, release_pr: int | None, reason: str, no_merge: bool, dry_run: bool,
+                     as_json: bool) -> None:
+    """Roll back the last release: revert its Release PR on prod, record it, announce it.
+
+    GitHub's "Revert" of the last Release PR merged into prod (or --release), a pull
+    request into prod merged once GitHub computed its mergeability (rollback.merge_method,
+    pinned to its head). prod's protection applies: when GitHub refuses the merge (a
+    required check, an approval) or the revert conflicts, the reason and the manual path
+    are printed (exit 4); nothing is force-pushed. Then: a production deployment of the
+    revert (the release's own marked inactive), the postmortem issue, the rollback
+    announcement on the Release PR, Slack, the Ops Log line. The next `opsgh release`
+    re-applies the reverted changes together with the fix. Re-running finishes what is
+    left; a rollback that already happened is reported and nothing is created.
+
+    \b
+    Examples:
+      opsgh rollback --dry-run
+      opsgh rollback --reason "checkout errors above 5% since the release"
+      opsgh --repo acme/shop rollback --release 42 --no-merge
+    """
+    from opsgh.clock import SystemClock
+    from opsgh.ops.rollback import RollbackRequest, rollback
+
+    repo = state.settings().repo
+    if repo is None:
+        raise UsageError("no repository to roll back", "pass --repo OWNER/NAME or set GITHUB_REPOSITORY")
+    config = state.config()
+    request = RollbackRequest(repo, reason, release_pr, not no_merge, dry_run,
+                              state.environ.get("GITHUB_ACTOR", "").strip() or None, _run_url(state.environ))
+    result = rollback(state.gateway(), config, request, SystemClock(), notify=_slack(state, config))
+    _print_result(result.lines(), result.as_dict(), as_json)
 
 
 # ----------------------------------------------------------------------------- verify

@@ -185,6 +185,8 @@ class RollbackConfig:
 
     merge_method: MergeMethod = "squash"
     postmortem_issue: bool = True
+    postmortem_labels: tuple[str, ...] = ("postmortem",)
+    postmortem_assignees: tuple[str, ...] = ()  # empty: whoever ran the rollback
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

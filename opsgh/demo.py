@@ -56,6 +56,48 @@ def _show_announcement(team: Team) -> str:
     return f"opsgh's comment on release PR #{pull}:\n" + "\n".join(f"  | {line}" for line in comment.splitlines())
 
 
+def _green_and_approved_revert(team: Team) -> str:
+    number, head = team.open_pull_into("prod")
+    team.report_ci(head)
+    team.approve(number, "bob")
+    return f"CI reported `ci` success on revert PR #{number} ({head[:7]}); bob approved it"
+
+
+def _show_rollback(team: Team) -> str:
+    pull = team.merged_release_pull()
+    comment = team.last_comment(pull)
+    return f"opsgh's comment on release PR #{pull}, edited in place:\n" + "\n".join(
+        f"  | {line}" for line in comment.splitlines())
+
+
+def _fix_lands(team: Team) -> str:
+    tip = team.merged_pull("fix/orders-migration", {
+        "migrations/0002_add_orders.sql": "CREATE TABLE IF NOT EXISTS orders (id SERIAL PRIMARY KEY);\n",
+    }, "fix(db): make the orders migration re-runnable", author="bob", labels=("bug",))
+    return f"bob merged the fix PR #{team.merged[-1][0]} into main ({tip[:7]})"
+
+
+def _green_reapply(team: Team) -> str:
+    number, head = team.open_pull_into("main")
+    team.report_ci(head)
+    return f"CI reported `ci` success on re-apply PR #{number} ({head[:7]})"
+
+
+def _show_reapplied(team: Team) -> str:
+    pull = team.release_pull()
+    body = team.pull_body(pull)
+    start = body.find("### ↩️ Re-applied")
+    section = body[start:body.find("\n### ", start + 1)].strip() if start != -1 else "(no re-apply section)"
+    return f"release PR #{pull} says:\n" + "\n".join(f"  | {line}" for line in section.splitlines())
+
+
+def _same_files(team: Team) -> str:
+    prod, main = team.tree("prod"), team.tree("main")
+    verdict = "the same files" if prod == main else "DIFFERENT files"
+    return (f"prod's tree {prod[:7]}, main's tree {main[:7]}: {verdict} (the rolled-back release came back "
+            "with the fix)")
+
+
 HOTFIX = "payment-timeout"
 
 
@@ -114,6 +156,26 @@ def demo_steps(seed: SeedInfo, verify_config: str | None = None) -> list[DemoSte
         *verify,
         DemoStep("Ship again: everything is done already, nothing is duplicated", ("--repo", repo, "ship")),
         DemoStep("Nothing left to release", ("--repo", repo, "release")),
+        DemoStep("Errors climb in production: preview the rollback (changes nothing)",
+                 ("--repo", repo, "rollback", "--dry-run")),
+        DemoStep("Roll back: GitHub's Revert of the release, announced; prod's protection holds the merge",
+                 ("--repo", repo, "rollback", "--reason", "checkout errors above 5% since the release"),
+                 expect_exit=4),
+        DemoStep("CI goes green on the revert PR and a reviewer approves", event=_green_and_approved_revert),
+        DemoStep("Roll back again: merged, deployment recorded (the release's inactive), postmortem, Ops Log",
+                 ("--repo", repo, "rollback")),
+        DemoStep("What opsgh told the team", event=_show_rollback),
+        DemoStep("Roll back once more: it happened already, nothing is created", ("--repo", repo, "rollback")),
+        DemoStep("The fix lands on main", event=_fix_lands),
+        DemoStep("Release: first the revert of the revert into main (main's protection holds it)",
+                 ("--repo", repo, "release"), expect_exit=4),
+        DemoStep("CI goes green on the re-apply PR", event=_green_reapply),
+        DemoStep("Release again: re-apply merged (main's files unchanged), the release PR says what comes back",
+                 ("--repo", repo, "release")),
+        DemoStep("What the release PR says about it", event=_show_reapplied),
+        DemoStep("CI goes green and a reviewer approves", event=_ci_and_approval),
+        DemoStep("Ship the re-armed release", ("--repo", repo, "ship")),
+        DemoStep("prod and main hold the same files", event=_same_files),
         DemoStep("Production breaks: start a hotfix from prod (a branch and a draft PR back into prod)",
                  ("--repo", repo, "hotfix", "start", HOTFIX)),
         DemoStep("The fix lands on prod", event=_fix_and_merge_hotfix),

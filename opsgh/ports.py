@@ -276,6 +276,8 @@ class PullShipState:
     merge_commit_sha: str | None
     labels: tuple[str, ...] = ()
     latest_reviews: tuple[tuple[str, str], ...] = ()  # (reviewer login, APPROVED/CHANGES_REQUESTED/...)
+    node_id: str = ""  # the GraphQL id (what mutations such as revertPullRequest take)
+    created_at: str | None = None  # ISO 8601 (UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,7 +362,7 @@ class ShipPort(GitHubPort, DeploymentPort, Protocol):
     def branch_checks(self, full_name: str, branch: str, *, rulesets: bool = True) -> BranchChecks: ...
 
     def merge_pull(self, full_name: str, number: int, *, sha: str, merge_method: str,
-                   commit_title: str | None = None) -> str: ...
+                   commit_title: str | None = None, commit_message: str | None = None) -> str: ...
 
     def list_tags(self, full_name: str, prefix: str, *, peel: bool = True) -> list[TagRef]:
         """Tags starting with `prefix`; `peel=False` leaves an annotated tag's sha its tag object's
@@ -380,7 +382,8 @@ class ShipPort(GitHubPort, DeploymentPort, Protocol):
 
     def find_open_issue(self, full_name: str, title: str) -> IssueRef | None: ...
 
-    def create_issue(self, full_name: str, title: str, body: str) -> IssueRef: ...
+    def create_issue(self, full_name: str, title: str, body: str, *, labels: Sequence[str] = (),
+                     assignees: Sequence[str] = ()) -> IssueRef: ...
 
 
 # ----------------------------------------------------------------------------- publishing the gate verdict
@@ -435,7 +438,6 @@ class VerdictPort(Protocol):
 class VerifyPort(DeploymentPort, Protocol):
     def get_branch(self, full_name: str, branch: str) -> BranchInfo | None: ...
 
-
     def list_pulls(self, full_name: str, *, state: str = "open", head: str | None = None, base: str | None = None,
                    sort: str = "created", direction: str = "desc") -> Iterator[PullInfo]: ...
 
@@ -444,3 +446,53 @@ class VerifyPort(DeploymentPort, Protocol):
     def create_issue_comment(self, full_name: str, number: int, body: str) -> CommentRef: ...
 
     def update_issue_comment(self, full_name: str, comment_id: int, body: str) -> CommentRef: ...
+
+
+# ----------------------------------------------------------------------------- rollback (`opsgh rollback`)
+# Values and the port of `opsgh.ops.rollback` and of the re-apply `opsgh release` makes after a rollback
+# (`opsgh.ops.reapply`); implemented by `opsgh.github.gateway_rollback.RollbackGatewayMixin`.
+
+
+@dataclass(frozen=True, slots=True)
+class GitCommitRef:
+    """A commit object of the Git database API."""
+
+    sha: str
+    tree: str
+    parents: tuple[str, ...]
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class IssueText:
+    """An issue with its body (to find one by the hidden marker opsgh wrote into it)."""
+
+    number: int
+    title: str
+    url: str  # html_url
+    body: str
+    state: str  # open, closed
+
+
+class RollbackPort(ShipPort, Protocol):
+    """What `opsgh rollback` and the re-apply ask of GitHub besides `ShipPort`."""
+
+    def revert_pull(self, full_name: str, node_id: str, *, title: str, body: str) -> PullShipState:
+        """GraphQL `revertPullRequest`: a new branch from the base with the revert, and a new pull request
+        into the base, as the payload's `revertPullRequest` shows it (no checks yet); a lost answer raises
+        AmbiguousWrite."""
+        ...
+
+    def update_issue_comment(self, full_name: str, comment_id: int, body: str) -> CommentRef: ...
+
+    def issues_since(self, full_name: str, since: str, labels: Sequence[str] = ()) -> list[IssueText]:
+        """Issues (not pull requests), open or closed, updated at or after `since`, with all `labels`."""
+        ...
+
+    def get_git_commit(self, full_name: str, sha: str) -> GitCommitRef: ...
+
+    def create_git_commit(self, full_name: str, *, tree: str, parents: Sequence[str],
+                          message: str) -> GitCommitRef:
+        """A commit object; no branch moves, so creating it again after a lost answer only leaves an
+        unreferenced object behind (safe to retry)."""
+        ...

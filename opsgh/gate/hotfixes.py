@@ -24,7 +24,6 @@ from typing import Literal
 from opsgh.changelog import find_hotfixes
 from opsgh.config import Config
 from opsgh.gate.verdict import CriterionResult, Outcome
-from opsgh.ops.release import Fingerprint
 from opsgh.ports import CommitInfo, ComparePage, GitHubPort, PullShipState
 
 KEY = "hotfixes"
@@ -46,6 +45,9 @@ def read_hotfixes(port: GitHubPort, repo: str, config: Config, pull: PullShipSta
                   compared: ComparePage | None = None) -> HotfixesRead:
     """`compared`: the first page of base...head if the gate read it already (its `behind_by` counts
     what production has that staging lacks: zero needs no other request)."""
+    # Imported here: opsgh.ops.release (through the re-apply) imports opsgh.ops.gate, which imports this.
+    from opsgh.ops.release import Fingerprint
+
     staging, production = config.branches.staging, config.branches.production
     if (pull.head_ref, pull.base_ref) != (staging, production):
         return HotfixesRead(skipped=f"#{pull.number} is not a Release PR ({staging} -> {production})")

@@ -19,6 +19,7 @@ from opsgh.gate.security import AlertsRead
 from opsgh.github.auth import AppInstallationTokens, StaticToken, token_kind
 from opsgh.github.gateway_commands import CommandGatewayMixin
 from opsgh.github.gateway_hotfix import HotfixGatewayMixin
+from opsgh.github.gateway_rollback import RollbackGatewayMixin
 from opsgh.github.gateway_ship import ShipGatewayMixin
 from opsgh.github.graphql import GraphQLClient
 from opsgh.github.ledger import Ledger
@@ -138,7 +139,7 @@ def _pull_info(data: dict[str, Any]) -> PullInfo:
     )
 
 
-class GitHubGateway(ShipGatewayMixin, CommandGatewayMixin, HotfixGatewayMixin):
+class GitHubGateway(ShipGatewayMixin, RollbackGatewayMixin, CommandGatewayMixin, HotfixGatewayMixin):
     """GitHub for the core: typed values in, typed values and typed errors out."""
 
     def __init__(self, transport: Transport, *, token_kind_name: str) -> None:

@@ -8,7 +8,7 @@ Every method returns the frozen values of `opsgh.ports`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -76,6 +76,25 @@ def _pull_ref(pull: dict[str, Any]) -> PullRef:
         merged=pull.get("merged_at") is not None, merge_commit_sha=pull.get("merge_commit_sha"))
 
 
+def pull_state_of(pull: dict[str, Any], checks: tuple[CheckContextState, ...]) -> PullShipState:
+    """A GraphQL `PullRequest` (the fields of ship_pull_request.graphql) as a PullShipState."""
+    merge_commit = pull.get("mergeCommit")
+    return PullShipState(
+        number=int(pull["number"]), url=str(pull["url"]), title=str(pull["title"]), body=str(pull.get("body") or ""),
+        state=str(pull["state"]), is_draft=bool(pull.get("isDraft")), head_ref=str(pull["headRefName"]),
+        base_ref=str(pull["baseRefName"]), head_sha=str(pull["headRefOid"]), base_sha=str(pull["baseRefOid"]),
+        mergeable=str(pull.get("mergeable") or "UNKNOWN"),
+        merge_state_status=str(pull.get("mergeStateStatus") or "UNKNOWN"),
+        review_decision=pull.get("reviewDecision"), checks=checks, author=_login(pull.get("author")),
+        merged_at=pull.get("mergedAt"), merged_by=_login(pull.get("mergedBy")),
+        merge_commit_sha=str(merge_commit["oid"]) if isinstance(merge_commit, dict) else None,
+        node_id=str(pull.get("id") or ""), created_at=pull.get("createdAt"),
+        labels=tuple(str(n["name"]) for n in (pull.get("labels") or {}).get("nodes") or () if n),
+        latest_reviews=tuple((_login(n.get("author")) or "ghost", str(n["state"]))
+                             for n in (pull.get("latestReviews") or {}).get("nodes") or () if n),
+    )
+
+
 class ShipGatewayMixin:
     """`ShipPort` for `GitHubGateway` (which provides `transport`)."""
 
@@ -117,21 +136,7 @@ class ShipGatewayMixin:
             raise GitHubError(f"GitHub: more than {MAX_CONTEXT_PAGES * 100} checks on the head of #{number}",
                               "opsgh stops paging there; ask for fewer checks per commit")
         assert pull is not None
-        merge_commit = pull.get("mergeCommit")
-        return PullShipState(
-            number=int(pull["number"]), url=str(pull["url"]), title=str(pull["title"]),
-            body=str(pull.get("body") or ""),
-            state=str(pull["state"]), is_draft=bool(pull.get("isDraft")), head_ref=str(pull["headRefName"]),
-            base_ref=str(pull["baseRefName"]), head_sha=str(pull["headRefOid"]), base_sha=str(pull["baseRefOid"]),
-            mergeable=str(pull.get("mergeable") or "UNKNOWN"),
-            merge_state_status=str(pull.get("mergeStateStatus") or "UNKNOWN"),
-            review_decision=pull.get("reviewDecision"), checks=tuple(checks), author=_login(pull.get("author")),
-            merged_at=pull.get("mergedAt"), merged_by=_login(pull.get("mergedBy")),
-            merge_commit_sha=str(merge_commit["oid"]) if isinstance(merge_commit, dict) else None,
-            labels=tuple(str(n["name"]) for n in (pull.get("labels") or {}).get("nodes") or () if n),
-            latest_reviews=tuple((_login(n.get("author")) or "ghost", str(n["state"]))
-                                 for n in (pull.get("latestReviews") or {}).get("nodes") or () if n),
-        )
+        return pull_state_of(pull, tuple(checks))
 
     @staticmethod
     def _rollup_contexts(pull: dict[str, Any]) -> dict[str, Any]:
@@ -168,11 +173,13 @@ class ShipGatewayMixin:
         return contexts
 
     def merge_pull(self, full_name: str, number: int, *, sha: str, merge_method: str,
-                   commit_title: str | None = None) -> str:
+                   commit_title: str | None = None, commit_message: str | None = None) -> str:
         """Merge at exactly `sha` (a push in between: 409 `Conflict`); returns the merge commit's sha."""
         body: dict[str, Any] = {"sha": sha, "merge_method": merge_method}
         if commit_title:
             body["commit_title"] = commit_title
+        if commit_message:
+            body["commit_message"] = commit_message
         data = self.transport.request("PUT", f"/repos/{full_name}/pulls/{number}/merge", json=body).json()
         return str(data["sha"])
 
@@ -309,9 +316,14 @@ class ShipGatewayMixin:
         yield from self.transport.paginate(f"/repos/{full_name}/issues",
                                            {"state": "open", "sort": "created", "direction": "asc"})
 
-    def create_issue(self, full_name: str, title: str, body: str) -> IssueRef:
-        data = self.transport.request("POST", f"/repos/{full_name}/issues",
-                                      json={"title": title, "body": body}).json()
+    def create_issue(self, full_name: str, title: str, body: str, *, labels: Sequence[str] = (),
+                     assignees: Sequence[str] = ()) -> IssueRef:
+        payload: dict[str, Any] = {"title": title, "body": body}
+        if labels:
+            payload["labels"] = list(labels)
+        if assignees:
+            payload["assignees"] = list(assignees)
+        data = self.transport.request("POST", f"/repos/{full_name}/issues", json=payload).json()
         return IssueRef(int(data["number"]), str(data["title"]), str(data["html_url"]))
 
 

@@ -48,7 +48,7 @@ from opsgh.errors import (
     PreconditionFailed,
     ValidationFailed,
 )
-from opsgh.ops.ship import write_once
+from opsgh.ops.writes import write_once
 from opsgh.ports import CommitInfo
 from opsgh.ports_hotfix import HotfixPort, LocalCommit, LocalGit, PullDetail
 from opsgh.render.ship import render

@@ -22,7 +22,7 @@ from typing import Any
 
 from opsgh.config import Config
 from opsgh.errors import PreconditionFailed, UsageError, ValidationFailed
-from opsgh.ops.ship import write_once
+from opsgh.ops.writes import write_once
 from opsgh.ports import RefInfo
 from opsgh.ports_hotfix import HotfixPort, IssueDetail, PullDetail
 from opsgh.render.ship import render

@@ -25,12 +25,17 @@ order, and why each is needed (bench/release_requests.py measures them):
 7. `POST /pulls` or `PATCH /pulls/{n}` (only when the title or body changed), and, only for labels the
    PR lacks (once per release), `POST /labels` (422 "already exists" is fine) and `POST /issues/{n}/labels`.
 
+After a rollback (a revert of a release merge among production's own commits, found in step 3's list),
+the re-apply comes first (opsgh/ops/reapply.py: a pull request into staging with the revert of the
+revert, merged), then everything above again from the new staging tip; the body says what it re-applies.
+
 Never a duplicate: a create that fails ambiguously (5xx, lost answer) is read back by head/base before
 anything else, and GitHub's 422 "A pull request already exists" (a concurrent run) is read back too.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import string
@@ -45,7 +50,8 @@ from opsgh.changelog import Changelog, CommitGraph, PullMatcher, build_changelog
 from opsgh.clock import Clock
 from opsgh.config import Config
 from opsgh.errors import AmbiguousWrite, ConfigError, Forbidden, NotFound, PreconditionFailed, ValidationFailed
-from opsgh.ports import CommitInfo, ComparePage, FileChange, GitHubPort, PullInfo
+from opsgh.ops.reapply import Reapplied, Rollback, pending_rollbacks, planned, reapplied_in, reapply
+from opsgh.ports import CommitInfo, ComparePage, FileChange, GitHubPort, PullInfo, RollbackPort
 from opsgh.render.engine import OVERRIDE_DIR, Renderer, packaged_digest
 from opsgh.render.tasklist import carry_ticks
 from opsgh.risk import RiskReport, assess
@@ -66,6 +72,7 @@ BODY_LIMIT = 65_536  # GitHub's limit for a pull request body, in characters
 MARKER = "<!-- opsgh:release"
 COMPARE_FILE_CAP = 300
 MAX_FILE_SPLITS = 40  # extra one-page compares spent to get past the 300-file cap
+MAX_REAPPLY_ROUNDS = 2  # compute, re-apply the rollbacks found, compute again
 BODY_TEMPLATE = "release_body.md.j2"
 LABEL_COLOR = "0e8a16"
 LABEL_DESCRIPTION = "The release pull request (opsgh)"
@@ -135,6 +142,7 @@ class ReleaseResult:
     compare_url: str | None = None
     hotfixes: int = 0
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    reapplied: tuple[Reapplied, ...] = ()  # rollbacks re-applied on staging by this run (before the release)
 
     @property
     def changed(self) -> bool:
@@ -158,7 +166,8 @@ class ReleaseResult:
         else:
             verb = f"release PR #{self.number} is up to date"
         line = f"{verb} ({branches}): {counts}{flags}{cut}" if self.rendered else f"{verb} ({branches})"
-        return line + (f"\n{self.url}" if self.url else "")
+        first = "".join(f"{item.describe()}\n" for item in self.reapplied)
+        return first + line + (f"\n{self.url}" if self.url else "")
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -345,9 +354,28 @@ def _missing_labels(config: Config, pull: PullInfo | None) -> tuple[str, ...]:
 # ----------------------------------------------------------------------------- the operation
 
 
-def release(port: GitHubPort, repo: str, config: Config, clock: Clock, *, dry_run: bool = False,
+def release(port: RollbackPort, repo: str, config: Config, clock: Clock, *, dry_run: bool = False,
             refresh: bool = False) -> ReleaseResult:
-    """Open or update the release pull request staging -> production (see the module docstring)."""
+    """Open or update the release pull request staging -> production (see the module docstring).
+
+    After a rollback, the rollback is first re-applied on staging (opsgh/ops/reapply.py: a revert of the
+    revert, merged through a pull request; staging's files do not change), then the release is computed
+    from the new staging: it ships the rolled-back changes again and its body says so. `--dry-run` only
+    says it would.
+    """
+    reapplied: list[Reapplied] = []
+    for _ in range(MAX_REAPPLY_ROUNDS):
+        outcome = _release_once(port, repo, config, clock, dry_run=dry_run, refresh=refresh)
+        if isinstance(outcome, ReleaseResult):
+            return dataclasses.replace(outcome, reapplied=tuple(reapplied)) if reapplied else outcome
+        reapplied.extend(reapply(port, repo, config, clock, rollback) for rollback in outcome)
+    raise PreconditionFailed(f"{config.branches.staging} still lacks a rollback after opsgh merged its re-apply",
+                             "re-run `opsgh release`; if it says this again, please report it")
+
+
+def _release_once(port: GitHubPort, repo: str, config: Config, clock: Clock, *, dry_run: bool,
+                  refresh: bool) -> ReleaseResult | list[Rollback]:
+    """The release as staging is now, or the rollbacks staging must re-apply first (never in a dry run)."""
     staging, production = config.branches.staging, config.branches.production
     pages = port.compare(repo, production, staging)
     try:
@@ -379,6 +407,10 @@ def release(port: GitHubPort, repo: str, config: Config, clock: Clock, *, dry_ru
         for page in port.compare(repo, staging, production):
             prod_only.extend(page.commits)
     hotfixes = find_hotfixes(prod_only, commits)
+    rollbacks = pending_rollbacks(prod_only)
+    if rollbacks and not dry_run:
+        return rollbacks
+    reapplies = [planned(rollback) for rollback in rollbacks] + reapplied_in(commits)
     files, complete, uncovered = release_files(port, repo, first, graph)
     matcher = PullMatcher(graph)
     for pull in port.list_pulls(repo, state="closed", base=staging, sort="updated", direction="desc"):
@@ -403,13 +435,14 @@ def release(port: GitHubPort, repo: str, config: Config, clock: Clock, *, dry_ru
     context: dict[str, Any] = {
         "repo": repo, "staging": staging, "production": production, "title": title,
         "compare_url": first.html_url, "tip": tip, "risks": risks, "checklist_mode": config.gate.checklist,
-        "version": __version__,
+        "version": __version__, "reapplied": reapplies,
     }
     body, listed = compose_body(renderer, context, changelog, fingerprint, existing.body if existing else None)
     facts: dict[str, Any] = {
         "staging": staging, "production": production, "commits": first.ahead_by, "pulls": changelog.pull_count,
         "direct_pushes": changelog.direct_push_count, "risk_flags": tuple(flag.key for flag in risks.flags),
         "body_cut": listed.is_cut, "compare_url": first.html_url, "hotfixes": len(hotfixes.commits),
+        "reapplied": tuple(planned(rollback) for rollback in rollbacks),
     }
 
     if existing is None:

@@ -48,7 +48,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from opsgh.clock import Clock
@@ -63,6 +63,7 @@ from opsgh.errors import (
 )
 from opsgh.ops.gate import evaluate_gate, gather, now_of, wait_for_mergeable
 from opsgh.ops.release import Fingerprint
+from opsgh.ops.writes import write_once
 from opsgh.ports import (
     CommentRef,
     DeploymentRef,
@@ -74,8 +75,6 @@ from opsgh.ports import (
 )
 from opsgh.render.ship import render, without_html_comments
 from opsgh.versioning import VersionChoice, bump_level_of_text, choose_version, tag_prefix
-
-T = TypeVar("T")
 
 ENVIRONMENT = "production"
 CHANGELOG_START = "<!-- opsgh:changelog:start -->"
@@ -722,18 +721,6 @@ class _Run:
                           release.url if release else None, deployment.id if deployment else None,
                           comment.url if comment else None, line.url if line else None, tuple(self.steps),
                           dry_run=True)
-
-
-def write_once(create: Callable[[], T], read_back: Callable[[], T | None]) -> T:
-    """`create()`; after an ambiguous failure (it may have landed) read back first, and create again
-    only if it is still absent. A second ambiguous failure is raised."""
-    try:
-        return create()
-    except AmbiguousWrite:
-        found = read_back()
-        if found is not None:
-            return found
-        return create()
 
 
 def ship(port: ShipPort, config: Config, request: ShipRequest, clock: Clock, *,

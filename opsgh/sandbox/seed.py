@@ -163,9 +163,25 @@ class Team:
 
     def merged_release_pull(self) -> int:
         answer = httpx.get(f"{self.sandbox.url}{self.api}/pulls", timeout=30,
-                           params={"base": "prod", "state": "closed"},
+                           params={"head": f"{self.owner}:main", "base": "prod", "state": "closed"},
                            headers={"Authorization": f"Bearer {self.tokens['alice']}"})
         return int(next(p for p in answer.json() if p["merged_at"])["number"])
+
+    def open_pull_into(self, base: str) -> tuple[int, str]:
+        """The newest open pull request into `base`: (number, head sha)."""
+        answer = httpx.get(f"{self.sandbox.url}{self.api}/pulls", timeout=30,
+                           params={"base": base, "state": "open", "sort": "created", "direction": "desc"},
+                           headers={"Authorization": f"Bearer {self.tokens['alice']}"})
+        pull = answer.json()[0]
+        return int(pull["number"]), str(pull["head"]["sha"])
+
+    def tree(self, branch: str) -> str:
+        """The tree (the files) of `branch`'s tip."""
+        git = self.sandbox.app.git_repo(self.sandbox.repo(self.owner, self.repo))
+        return git.tree_of(f"refs/heads/{branch}")
+
+    def pull_body(self, number: int) -> str:
+        return str(self._call(self.tokens["alice"], "GET", f"{self.api}/pulls/{number}", None)["body"] or "")
 
     def pull(self, head: str, base: str) -> dict[str, Any]:
         """The newest pull request head -> base, any state."""

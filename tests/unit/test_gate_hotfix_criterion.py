@@ -30,3 +30,14 @@ def test_missing_commits_fail_with_their_names_and_advisory_does_not_block() -> 
     from_marker = evaluate_hotfixes("required", HotfixesRead(1, source="marker"))
     assert from_marker.summary.startswith("1 commit on prod that main lacks (from the Release PR body, current)")
     assert from_marker.details == ()
+
+
+def test_each_module_of_the_chain_imports_first_in_a_fresh_interpreter() -> None:
+    """release -> reapply -> gate -> hotfixes -> release: whichever comes first must import."""
+    import subprocess
+    import sys
+
+    for module in ("opsgh.ops.release", "opsgh.ops.gate", "opsgh.gate.hotfixes", "opsgh.ops.backport",
+                   "opsgh.ops.ship"):
+        done = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True)
+        assert done.returncode == 0, f"import {module}: {done.stderr}"

@@ -14,7 +14,8 @@ routes = RouteTable()
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 
 
-def _git(request: Request, repo: RepoState) -> GitRepo:
+def nonempty_git(request: Request, repo: RepoState) -> GitRepo:
+    """The repository's git, or GitHub's 409 for a repository without any branch yet."""
     git = request.app.git_repo(repo)
     if not git.refs("refs/heads/"):
         raise ApiError(409, "Git Repository is empty.")
@@ -37,7 +38,7 @@ def _valid_ref_name(git: GitRepo, ref: str) -> bool:
 @routes.get("/repos/{owner}/{repo}/git/ref/{ref:path}")
 def get_ref(request: Request) -> Response:
     repo = request.repo("read")
-    git = _git(request, repo)
+    git = nonempty_git(request, repo)
     ref = _full(request.params["ref"])
     sha = git.ref(ref)
     if sha is None:
@@ -48,7 +49,7 @@ def get_ref(request: Request) -> Response:
 @routes.get("/repos/{owner}/{repo}/git/matching-refs/{ref:path}")
 def list_matching_refs(request: Request) -> Response:
     repo = request.repo("read")
-    git = _git(request, repo)
+    git = nonempty_git(request, repo)
     prefix = _full(request.params["ref"])
     matching = [(name, sha) for name, sha in git.refs().items() if name.startswith(prefix)]
     page = paginate(request, matching, default_per_page=100, max_per_page=100)
@@ -84,7 +85,7 @@ def update_ref(request: Request) -> Response:
     sha, force = body.get("sha"), bool(body.get("force", False))
     if not isinstance(sha, str) or not sha:
         raise ApiError(422, 'Invalid request.\n\n"sha" wasn\'t supplied.')
-    git = _git(request, repo)
+    git = nonempty_git(request, repo)
     ref = _full(request.params["ref"])
     old = git.ref(ref)
     if old is None:
@@ -102,7 +103,7 @@ def update_ref(request: Request) -> Response:
 @routes.delete("/repos/{owner}/{repo}/git/refs/{ref:path}")
 def delete_ref(request: Request) -> Response:
     repo = request.repo("write")
-    git = _git(request, repo)
+    git = nonempty_git(request, repo)
     ref = _full(request.params["ref"])
     old = git.ref(ref)
     if old is None:

@@ -332,8 +332,10 @@ def generate_release_notes(request: Request) -> Response:
 # Annotated tag objects
 
 
-def _tagger(request: Request, raw: Any) -> Signature:
-    default = request.app.signature(request.auth.login)
+def git_signature(request: Request, raw: Any, default: Signature | None = None) -> Signature:
+    """A tagger, author or committer object of a request body (`name`, `email`, optional `date`) as a
+    Signature; None in the body gives `default` (the caller at the sandbox time)."""
+    default = default or request.app.signature(request.auth.login)
     if raw is None:
         return default
     if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or not isinstance(raw.get("email"), str):
@@ -388,7 +390,7 @@ def create_tag_object(request: Request) -> Response:
         raise validation_failed("Tag", "object", "invalid", "Object does not exist")
     if not _valid_tag_name(git, tag):
         raise validation_failed("Tag", "tag", "invalid")
-    tagger = _tagger(request, body.get("tagger"))
+    tagger = git_signature(request, body.get("tagger"))
     message = message if message.endswith("\n") else message + "\n"
     content = (f"object {target}\ntype {kind}\ntag {tag}\n"
                f"tagger {tagger.name} <{tagger.email}> {tagger.timestamp} {tagger.offset}\n\n{message}")
