@@ -448,7 +448,7 @@ class _TargetRun:
         context = {"marker": BODY_MARKER.format(number=number, target=self.target), "number": number,
                    "url": pull.url, "title": pull.title, "target": self.target, "base": pull.base_ref,
                    "landed": self.landed, "commits": list(commits), "conflicts": list(conflicts),
-                   "steps": list(self._steps(conflicts, "draft-pr")) if draft else [], "branch": self.branch,
+                   "steps": list(self._steps(conflicts, "draft-pr", "this PR")) if draft else [], "branch": self.branch,
                    "conflict_label": CONFLICT_LABEL,
                    "author": pull.author}
         body = render("backport_body.md.j2", context)
