@@ -15,7 +15,8 @@ The minimum on paper for a clean back-port to one branch:
   the label (created with its colour; 422 "already exists" is fine) + add  2
   who reviewed the original + request their review ....................... 2
                                                                      total 7
-plus, for a rebase merge of several commits, the PR's commits (to tell it from a squash) ... 1
+plus, for a PR of several commits merged without a merge commit, the PR's commits (to tell a
+rebase from a squash) ...................................................................... 1
 and, for the CLI, the repository's clone URL (GitHub, GHES or a sandbox: never guessed) .... 1
 A re-run that finds the back-port PR, or a target that has the change already, needs 2.
 
@@ -78,7 +79,8 @@ def conflicting(repo: HotfixRepo) -> int:
 
 SCENARIOS = [
     Scenario("clean, merge commit", 7, CONFIG, merged("merge")),
-    Scenario("clean, squash", 7, CONFIG, merged("squash")),
+    Scenario("clean, one commit (squashed)", 7, CONFIG, merged("squash")),
+    Scenario("clean, squash of 3 commits", 8, CONFIG, merged("squash", 3)),
     Scenario("clean, rebase of 3 commits", 8, CONFIG, merged("rebase", 3)),
     Scenario("re-run: the back-port PR exists", 2, CONFIG, merged("merge"), rerun=True),
     Scenario("already on main (a cherry-pick -x)", 2, CONFIG, already),

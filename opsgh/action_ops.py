@@ -30,10 +30,6 @@ class OperationResult:
     ok: bool = True  # False: the operation ran and found problems (NO-GO, failed verification)
 
 
-# Who commits a back-port made in Actions (cherry-picks keep their authors): GitHub's Actions bot.
-BOT_IDENTITY = ("github-actions[bot]", "41898282+github-actions[bot]@users.noreply.github.com")
-
-
 def _json(data: Mapping[str, Any]) -> str:
     return json.dumps(data, sort_keys=True, default=str)
 
@@ -99,14 +95,8 @@ class ActionOperations:
     def ship(self, number: int | None, head_sha: str | None = None) -> OperationResult:
         from opsgh.ops.ship import ShipRequest, ship
 
-        notify = None
-        variable = self.config.notify.slack_webhook_env
-        if variable and self.environ.get(variable, "").strip():
-            from opsgh.github.notify import slack_notifier
-
-            notify = slack_notifier(self.environ[variable].strip(), source=f"${variable}")
         result = ship(self.gateway, self.config, ShipRequest(self.repo, number, self.dry_run, self.run_url, head_sha),
-                      self.clock, notify=notify)
+                      self.clock, notify=self._slack())
         outputs = {"pr-number": str(result.pr_number), "pr-url": result.pr_url, "tag": result.tag or "",
                    "result-json": _json({"operation": "ship", **result.as_dict()})}
         return OperationResult(ExitCode.OK, tuple(result.lines()), outputs)
@@ -130,7 +120,7 @@ class ActionOperations:
         """Back-port merged PR `number` (to `targets`, default hotfix.backport_to) in a scratch repository.
         A conflict is exit 5 with the commands in the log; the draft PR or the comment carries them too."""
         from opsgh.errors import OpsghError
-        from opsgh.git import GitCheckout
+        from opsgh.git import BOT_IDENTITY, GitCheckout
         from opsgh.ops.backport import BackportRequest, backport
 
         request = BackportRequest(self.repo, number, targets, self.dry_run)
@@ -147,6 +137,23 @@ class ActionOperations:
         except OpsghError as err:
             code = err.exit_code
         return OperationResult(code, tuple(result.lines()), outputs, code == ExitCode.OK)
+
+    def rollback(self, reason: str, actor: str | None) -> OperationResult:
+        from opsgh.ops.rollback import RollbackRequest, rollback
+
+        result = rollback(self.gateway, self.config,
+                          RollbackRequest(self.repo, reason, None, True, self.dry_run, actor, self.run_url),
+                          self.clock, notify=self._slack())
+        outputs = {"result-json": _json({"operation": "rollback", **result.as_dict()})}
+        return OperationResult(ExitCode.OK, tuple(result.lines()), outputs)
+
+    def _slack(self) -> Callable[[str], None] | None:
+        variable = self.config.notify.slack_webhook_env
+        if not variable or not self.environ.get(variable, "").strip():
+            return None
+        from opsgh.github.notify import slack_notifier
+
+        return slack_notifier(self.environ[variable].strip(), source=f"${variable}")
 
     def _network_clients(self) -> tuple[Any, Any]:
         gate_config = self.config.gate
@@ -181,8 +188,14 @@ class ActionOperations:
         def verify(context: CommandContext) -> CommandReport:
             return report(self.verify(context.command.argument or "production"))
 
+        def rollback(context: CommandContext) -> CommandReport:
+            author = context.event.author
+            reason = context.command.argument or f"/rollback by @{author} on #{context.event.number}"
+            return report(self.rollback(reason, author))
+
         def backport(context: CommandContext) -> CommandReport:
             target = context.command.argument
             return report(self.backport(context.event.number, (target,) if target else ()))
 
-        return {"release": release, "gate": gate, "ship": ship, "verify": verify, "backport": backport}
+        return {"release": release, "gate": gate, "ship": ship, "verify": verify, "rollback": rollback,
+                "backport": backport}

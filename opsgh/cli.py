@@ -18,9 +18,12 @@ from opsgh import ISSUES_URL, __version__
 from opsgh.errors import ExitCode, OpsghError, UsageError
 
 if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
+
     from opsgh.config import Config
     from opsgh.context import Settings
     from opsgh.github.gateway import GitHubGateway
+    from opsgh.ops.protect import Targets as ProtectTargets
     from opsgh.ports import PullShipState
 
 
@@ -192,6 +195,9 @@ def release_command(state: CliState, dry_run: bool, refresh: bool) -> None:
         click.echo("body:")
         click.echo(result.body.rstrip("\n"))
         click.echo("-" * 72)
+    _actions_outputs(state, "release", {"action": result.action, "number": result.number, "url": result.url,
+                                        "dry_run": result.dry_run},
+                     **{"pr-number": result.number, "pr-url": result.url})
     click.echo(result.summary())
 
 
@@ -323,6 +329,8 @@ def ship_command(state: CliState, pr: int | None, dry_run: bool, as_json: bool) 
     config = state.config()
     result = ship(state.gateway(), config, ShipRequest(repo, pr, dry_run, _run_url(state.environ)), SystemClock(),
                   notify=_slack(state, config))
+    _actions_outputs(state, "ship", result.as_dict(), **{"pr-number": result.pr_number, "pr-url": result.pr_url,
+                                                          "tag": result.tag})
     _print_result(result.lines(), result.as_dict(), as_json)
 
 
@@ -343,6 +351,21 @@ def _print_result(lines: list[str], data: dict[str, object], as_json: bool) -> N
         click.echo(json.dumps(data, indent=2))
     else:
         click.echo("\n".join(lines))
+
+
+def _actions_outputs(state: CliState, operation: str, data: dict[str, object], **outputs: object) -> None:
+    """In GitHub Actions, the step outputs of the composite action (`result-json` and the named ones)."""
+    if state.environ.get("GITHUB_ACTIONS") != "true":
+        return
+    import json
+
+    from opsgh.action import ActionsRuntime
+
+    runtime = ActionsRuntime(state.environ)
+    runtime.set_output("result-json", json.dumps({"operation": operation, **data}, sort_keys=True, default=str))
+    for name, value in outputs.items():
+        if value is not None:
+            runtime.set_output(name, str(value))
 
 
 # ----------------------------------------------------------------------------- rollback
@@ -387,6 +410,7 @@ def rollback_command(state: CliState, release_pr: int | None, reason: str, no_me
     request = RollbackRequest(repo, reason, release_pr, not no_merge, dry_run,
                               state.environ.get("GITHUB_ACTOR", "").strip() or None, _run_url(state.environ))
     result = rollback(state.gateway(), config, request, SystemClock(), notify=_slack(state, config))
+    _actions_outputs(state, "rollback", result.as_dict())
     _print_result(result.lines(), result.as_dict(), as_json)
 
 
@@ -410,11 +434,14 @@ def _seconds(value: str | None, option: str) -> float | None:
 @click.option("--sha", metavar="SHA", help="The deployed commit [default: the tip of the environment's branch].")
 @click.option("--duration", metavar="D", help="How long to watch, e.g. 10m [default: verify.duration].")
 @click.option("--interval", metavar="I", help="Time between rounds of probes, e.g. 30s [default: verify.interval].")
+@click.option("--rollback-on-fail", is_flag=True,
+              help="When the deploy fails (tier verify.fail_on or worse), run `opsgh rollback` with the figures as the "
+                   "reason (production only).")
 @click.option("--dry-run", is_flag=True, help="Probe and judge, but write nothing to GitHub.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_state
 def verify_command(state: CliState, environment: str, sha: str | None, duration: str | None, interval: str | None,
-                   dry_run: bool, as_json: bool) -> None:
+                   rollback_on_fail: bool, dry_run: bool, as_json: bool) -> None:
     """Verify a deploy: probe for a while, judge it against the rollback tiers.
 
     Sets the environment's deployment in_progress, probes every interval for the
@@ -424,12 +451,17 @@ def verify_command(state: CliState, environment: str, sha: str | None, duration:
     failure from tier verify.fail_on on, and reports on the Release PR that shipped the
     commit (one comment, edited in place). A complete outage stops the watch at once.
 
-    Exits 0 when the deploy passed, 1 when it failed (a rollback is due), 2 when the
-    environment has no probes configured.
+    With --rollback-on-fail, a failed production deploy is rolled back at once (the
+    same as `opsgh rollback --reason ...`, with the tier and the figures as the reason).
+
+    Exits 0 when the deploy passed, 1 when it failed (a rollback is due, or was done),
+    2 when the environment has no probes configured; a rollback that GitHub holds exits
+    with the rollback's code (4).
 
     \b
     Examples:
       opsgh verify --env production
+      opsgh verify --env production --duration 15m --rollback-on-fail
       opsgh verify --env staging --duration 2m --interval 10s --dry-run
     """
     from opsgh.clock import SystemClock
@@ -442,15 +474,28 @@ def verify_command(state: CliState, environment: str, sha: str | None, duration:
     duration_s, interval_s = _seconds(duration, "--duration"), _seconds(interval, "--interval")
     config = state.config()
     environment_config(config, environment)  # no probes: a usage error before anything is written
+    if rollback_on_fail and environment != "production":
+        raise UsageError(f"--rollback-on-fail rolls back production, not {environment!r}",
+                         "drop --rollback-on-fail, or verify --env production")
     clock = SystemClock()
     client = HttpxProbeClient(clock)
+
+    def roll_back(reason: str) -> list[str]:
+        from opsgh.ops.rollback import RollbackRequest, rollback
+
+        request = RollbackRequest(repo, reason, None, True, False,
+                                  state.environ.get("GITHUB_ACTOR", "").strip() or None, _run_url(state.environ))
+        return rollback(state.gateway(), config, request, clock, notify=_slack(state, config)).lines()
+
     try:
         result = verify(state.gateway(), config,
                         VerifyRequest(repo, environment, sha, duration_s, interval_s, dry_run,
-                                      run_url=_run_url(state.environ)),
-                        clock, client, progress=lambda line: click.echo(line, err=True))
+                                      rollback_on_fail=rollback_on_fail, run_url=_run_url(state.environ)),
+                        clock, client, progress=lambda line: click.echo(line, err=True),
+                        rollback=roll_back if rollback_on_fail else None)
     finally:
         client.close()
+    _actions_outputs(state, "verify", result.as_dict())
     if state.environ.get("GITHUB_ACTIONS") == "true":
         from opsgh.action import ActionsRuntime
 
@@ -464,6 +509,8 @@ def verify_command(state: CliState, environment: str, sha: str | None, duration:
         click.echo(json.dumps(result.as_dict(), indent=2))
     else:
         click.echo("\n".join(result.lines()))
+    if result.rollback_error is not None:
+        raise result.rollback_error
     if not result.passed:
         raise SystemExit(ExitCode.CHECK_FAILED)
 
@@ -504,7 +551,7 @@ def hotfix_start(state: CliState, name: str, issue: int | None, dry_run: bool, a
 
     repo = _repo_or_fail(state, "start a hotfix in")
     result = start_hotfix(state.gateway(), state.config(), HotfixStartRequest(repo, name, issue, dry_run))
-    _echo_result(result.as_dict(), result.lines(), as_json)
+    _print_result(result.lines(), result.as_dict(), as_json)
 
 
 @cli.command("backport")
@@ -538,17 +585,21 @@ def backport_command(state: CliState, pr: int, targets: tuple[str, ...], directo
       opsgh backport 57 --checkout . --json
     """
     from opsgh.clock import SystemClock
-    from opsgh.git import GitCheckout, default_identity
+    from opsgh.git import BOT_IDENTITY, GitCheckout, default_identity
     from opsgh.ops.backport import BackportRequest, backport
 
     repo = _repo_or_fail(state, "back-port in")
     config = state.config()
     gateway = state.gateway()
-    # git dates the back-port's commits by this clock
-    with GitCheckout(gateway.clone_url(repo), gateway.git_token, SystemClock(), identity=default_identity(directory),
+    # In Actions the Actions bot commits (cherry-picks keep their authors); elsewhere, git's user here.
+    identity = BOT_IDENTITY if state.environ.get("GITHUB_ACTIONS") == "true" else default_identity(directory)
+    with GitCheckout(gateway.clone_url(repo), gateway.git_token, SystemClock(), identity=identity,
                      directory=directory) as git:
         result = backport(gateway, git, config, BackportRequest(repo, pr, targets, dry_run))
-    _echo_result(result.as_dict(), result.lines(), as_json)
+    opened = next((t for t in result.targets if t.pr_number is not None), None)
+    _actions_outputs(state, "backport", result.as_dict(), **{"pr-number": opened.pr_number if opened else None,
+                                                               "pr-url": opened.pr_url if opened else None})
+    _print_result(result.lines(), result.as_dict(), as_json)
     result.raise_for_outcome()
 
 
@@ -559,20 +610,240 @@ def _repo_or_fail(state: CliState, what: str) -> str:
     return repo
 
 
-def _echo_result(data: dict[str, object], lines: list[str], as_json: bool) -> None:
-    if as_json:
-        import json
-
-        click.echo(json.dumps(data, indent=2))
-    else:
-        click.echo("\n".join(lines))
-
-
 def _run_url(environ: Mapping[str, str]) -> str | None:
     """The Actions run this is part of, if any (linked from the deployment and the announcement)."""
     server, repo, run_id = (environ.get(n, "").strip() for n in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY",
                                                                   "GITHUB_RUN_ID"))
     return f"{server}/{repo}/actions/runs/{run_id}" if server and repo and run_id else None
+
+
+# ----------------------------------------------------------------------------- protect
+
+
+@cli.group("protect")
+def protect_group() -> None:
+    """Branch protection as code: plan, apply, check (protection: in .github/opsgh.yml).
+
+    Compares each branch's classic protection or repository ruleset with the
+    configuration, the way a Terraform plan does, but without perpetual diffs:
+    GitHub's normalisations (check order, App ids, empty lists) are no changes.
+    Targets: the current repository, --repo (repeatable) or --org ORG with filters.
+    Reading protection needs admin rights (GitHub answers 404 to anyone else).
+
+    \b
+    Examples:
+      opsgh protect plan
+      opsgh protect apply --yes
+      opsgh protect check --org acme --topic production
+    """
+
+
+def _protect_options(command: Callable[..., None]) -> Callable[..., None]:
+    options = [
+        click.option("--repo", "repos", multiple=True, metavar="OWNER/NAME",
+                     help="A repository to act on; repeat for several [default: the global --repo, "
+                          "$GITHUB_REPOSITORY or the origin remote]."),
+        click.option("--org", metavar="ORG", help="Every repository of the organisation that passes the filters."),
+        click.option("--match", metavar="GLOB",
+                     help="With --org: only repositories whose name matches, e.g. 'shop-*'."),
+        click.option("--topic", "topics", multiple=True, metavar="TOPIC",
+                     help="With --org: only repositories with this topic (repeat: all of them)."),
+        click.option("--include-archived", is_flag=True, help="With --org: also archived repositories (read-only, "
+                                                              "reported as skipped)."),
+        click.option("--include-forks", is_flag=True, help="With --org: also forks."),
+        click.option("--concurrency", type=click.IntRange(1, 32), default=8, show_default=True,
+                     help="Repositories read at once; requests are paced under GitHub's secondary rate limits "
+                          "(80 writes a minute, 500 an hour, 900 points a minute) whatever this says."),
+        click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _targets(repos: tuple[str, ...], org: str | None, match: str | None, topics: tuple[str, ...],
+             include_archived: bool, include_forks: bool) -> ProtectTargets:
+    from opsgh.context import REPO_RE
+    from opsgh.ops.protect import Targets
+
+    for name in repos:
+        if not REPO_RE.match(name):
+            raise UsageError(f"--repo {name!r} is not OWNER/NAME", "pass --repo OWNER/NAME, e.g. --repo acme/shop")
+    return Targets(repos, org, match, topics, include_archived, include_forks)
+
+
+def _interactive() -> bool:
+    """Whether a person can answer a question (apply asks before writing)."""
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
+def _terminal() -> bool:
+    """Whether stderr is a terminal (progress bars)."""
+    return sys.stderr.isatty()
+
+
+def _config_source(state: CliState) -> str:
+    """Where `state.config()` read the configuration, in words (the same order as `load_effective_config`)."""
+    from opsgh.context import LOCAL_CONFIG
+
+    settings = state.settings()
+    if settings.config_path:
+        return settings.config_path
+    if LOCAL_CONFIG.is_file():
+        return str(LOCAL_CONFIG)
+    if settings.repo is not None:
+        return f"{settings.repo} (.github/opsgh.yml on its default branch, or the defaults)"
+    return "the defaults (no configuration file and no current repository)"
+
+
+class _ProgressBar:
+    """A progress bar on stderr per phase (reading, applying), for runs over several repositories."""
+
+    def __init__(self) -> None:
+        self._bar: ProgressBar[int] | None = None
+        self._phase = ""
+        self._shown = 0
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        if total < 2:
+            return
+        if phase != self._phase or self._bar is None:
+            self.close()
+            self._bar = click.progressbar(length=total, label=f"{phase} {total} repositories", file=sys.stderr)
+            self._bar.__enter__()
+            self._phase, self._shown = phase, 0
+        self._bar.update(done - self._shown)
+        self._shown = done
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+
+
+def _run_protect(state: CliState, mode: str, targets: ProtectTargets, concurrency: int, as_json: bool, *,
+                 yes: bool = False, dry_run: bool = False) -> None:
+    import json
+
+    from opsgh.clock import SystemClock
+    from opsgh.ops import protect
+
+    clock = SystemClock()
+    if state.repo is None and len(targets.repos) == 1 and not state.environ.get("GITHUB_REPOSITORY", "").strip():
+        state.repo = targets.repos[0]  # the one repository named is where the configuration comes from
+    config = state.config()
+    if not config.protection:
+        raise UsageError(f"no branch protection declared in {_config_source(state)}: nothing to {mode}",
+                         "declare protection.<branch> (see docs/CONFIG.md), e.g. protection: {prod: "
+                         "{required_reviews: {count: 1}}}; with --org or several --repo, the configuration comes "
+                         "from --config FILE, ./.github/opsgh.yml, or the repository named by the global --repo")
+    gateway = state.gateway()
+    gateway.pace_requests(clock)
+    progress = _ProgressBar() if _terminal() and not as_json else None
+    try:
+        result = protect.plan(gateway, config, targets, state.settings().repo, clock,
+                              mode="check" if mode == "check" else "plan", concurrency=concurrency,
+                              on_progress=progress)
+        if mode == "apply" and result.differs and not dry_run:
+            if not as_json:
+                click.echo("\n".join(result.lines()))
+            if not yes:
+                if not _interactive():
+                    raise UsageError("refusing to apply without --yes: there is no terminal to confirm on",
+                                     "review the plan above (or `opsgh protect plan`), then run "
+                                     "`opsgh protect apply --yes`")
+                counts = result.counts()
+                if not click.confirm(f"Apply: {counts['create']} to create, {counts['update']} to update?",
+                                     default=False, err=True):
+                    click.echo("nothing was changed", err=True)
+                    return
+            result = protect.apply(gateway, result, clock, concurrency=concurrency, on_progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2))
+    else:
+        lines = result.lines()
+        if mode == "apply" and dry_run and result.differs:
+            lines.append("dry run: nothing was changed")
+        click.echo("\n".join(lines))
+    if state.environ.get("GITHUB_ACTIONS") == "true":
+        from opsgh.action import ActionsRuntime
+        from opsgh.render.engine import Renderer
+
+        runtime = ActionsRuntime(state.environ)
+        runtime.set_output("drift", "true" if result.differs and not result.applied else "false")
+        runtime.set_output("failed", str(len(result.failed)))
+        runtime.add_summary(Renderer().render("protect_summary.md.j2", result.summary_context()))
+    if result.exit_code:
+        raise SystemExit(result.exit_code)
+
+
+@protect_group.command("plan")
+@_protect_options
+@pass_state
+def protect_plan(state: CliState, repos: tuple[str, ...], org: str | None, match: str | None, topics: tuple[str, ...],
+                 include_archived: bool, include_forks: bool, concurrency: int, as_json: bool) -> None:
+    """Show what apply would change on each branch; change nothing.
+
+    One line per setting that differs (`setting: current -> desired`), warnings
+    (e.g. a required check no workflow produces), and a summary table when there
+    are several repositories. Exits 0, or 3 when a repository could not be read.
+
+    \b
+    Examples:
+      opsgh protect plan
+      opsgh protect plan --repo acme/shop --repo acme/api --json
+      opsgh protect plan --org acme --match 'shop-*' --config protection.yml
+    """
+    _run_protect(state, "plan", _targets(repos, org, match, topics, include_archived, include_forks), concurrency,
+                 as_json)
+
+
+@protect_group.command("apply")
+@_protect_options
+@click.option("--yes", is_flag=True, help="Apply without asking (required when there is no terminal, e.g. in CI).")
+@click.option("--dry-run", is_flag=True, help="Show the plan and change nothing (the same as `opsgh protect plan`).")
+@pass_state
+def protect_apply(state: CliState, repos: tuple[str, ...], org: str | None, match: str | None,
+                  topics: tuple[str, ...], include_archived: bool, include_forks: bool, concurrency: int,
+                  as_json: bool, yes: bool, dry_run: bool) -> None:
+    """Change what differs from the configuration, and nothing else.
+
+    Shows the plan, asks for confirmation on a terminal (--yes elsewhere), then
+    writes only the branches that differ: one PUT of the classic protection, or
+    one ruleset create/update per branch. Requests are paced under GitHub's
+    secondary rate limits. A repository that fails is reported in the summary and
+    the others go on; the exit code is 3 when any failed.
+
+    \b
+    Examples:
+      opsgh protect apply
+      opsgh protect apply --yes --org acme --topic production
+    """
+    _run_protect(state, "apply", _targets(repos, org, match, topics, include_archived, include_forks), concurrency,
+                 as_json, yes=yes, dry_run=dry_run)
+
+
+@protect_group.command("check")
+@_protect_options
+@pass_state
+def protect_check(state: CliState, repos: tuple[str, ...], org: str | None, match: str | None,
+                  topics: tuple[str, ...], include_archived: bool, include_forks: bool, concurrency: int,
+                  as_json: bool) -> None:
+    """Report drift between GitHub and the configuration (for a scheduled workflow).
+
+    Exits 0 when every branch matches, 1 on drift (what differs is printed), 3 when
+    a repository could not be read (e.g. the token lacks admin rights).
+
+    \b
+    Examples:
+      opsgh protect check
+      opsgh protect check --org acme --json
+    """
+    _run_protect(state, "check", _targets(repos, org, match, topics, include_archived, include_forks), concurrency,
+                 as_json)
 
 
 # ----------------------------------------------------------------------------- config
@@ -634,6 +905,55 @@ def config_show(state: CliState, as_json: bool) -> None:
         import yaml
 
         click.echo(yaml.safe_dump(data, sort_keys=False, default_flow_style=False).rstrip())
+
+
+# ----------------------------------------------------------------------------- init
+
+
+@cli.command("init")
+@click.option("--templates", "names", metavar="NAME,...",
+              help="The workflow templates to write, comma-separated; `none`: only the configuration "
+                   "[default: release, gate, commands, backport, rollback, verify, protect-drift].")
+@click.option("--all", "all_templates", is_flag=True,
+              help="Every template, protect-org too (for an organisation's administration repository).")
+@click.option("--action-sha", metavar="SHA",
+              help="Pin the opsgh action in the workflows to this commit (the full SHA of the release "
+                   "tag) instead of the placeholder.")
+@click.option("--force", is_flag=True, help="Overwrite files that differ from the templates (the diff is shown).")
+@click.option("--dry-run", is_flag=True, help="Show the diff and what would be written; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result (each file, its action and diff) as JSON.")
+@click.option("--dir", "directory", metavar="DIR", type=click.Path(file_okay=False),
+              help="A directory of the repository's work tree [default: the current directory].")
+def init_command(names: str | None, all_templates: bool, action_sha: str | None, force: bool, dry_run: bool,
+                 as_json: bool, directory: str | None) -> None:
+    """Write .github/opsgh.yml and the workflow templates into this repository.
+
+    Writes into the top of the git work tree of the current directory (or --dir):
+    a commented starter configuration and the chosen workflows in
+    .github/workflows/, showing the diff of each file. A file that is already
+    identical is left alone; one that differs is never overwritten without --force
+    (then nothing at all is written, exit 4). Local only: nothing is read from or
+    written to GitHub.
+
+    \b
+    Examples:
+      opsgh init --dry-run
+      opsgh init --templates release,gate,commands
+      opsgh init --all --action-sha SHA --force   # SHA: the commit of the release you use
+    """
+    from opsgh.git import work_tree_root
+    from opsgh.ops.init import choose_templates, init
+
+    chosen = choose_templates(None if names is None else names.split(","), all_templates)
+    result = init(work_tree_root(directory or os.getcwd()), chosen, force=force, dry_run=dry_run, action_sha=action_sha)
+    if as_json:
+        import json
+
+        click.echo(json.dumps(result.as_dict(), indent=2))
+    else:
+        click.echo(result.diffs(), nl=False)
+        click.echo("\n".join(result.lines()))
+    result.raise_for_outcome()
 
 
 # ----------------------------------------------------------------------------- action

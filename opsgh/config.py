@@ -1237,6 +1237,11 @@ def _check_protection(ctx: _Context) -> None:
             if rule.enforce_admins:
                 ctx.add((*path, "enforce_admins"), "applies to classic protection only",
                         "rulesets apply to administrators unless they are listed in bypass_actors")
+            if rule.required_conversation_resolution and rule.required_reviews is None:
+                ctx.add((*path, "required_conversation_resolution"),
+                        "needs required_reviews with backend: ruleset (a ruleset can only ask for resolved "
+                        "conversations in its pull request rule)",
+                        "add required_reviews (count: 0 requires a pull request without approvals)")
         elif rule.bypass_actors:
             ctx.add((*path, "bypass_actors"), "applies to rulesets only",
                     "set backend: ruleset, or use restrictions with classic protection")
@@ -1244,7 +1249,7 @@ def _check_protection(ctx: _Context) -> None:
             needs_id = actor.actor_type in ("Integration", "RepositoryRole", "Team")
             if needs_id and actor.actor_id is None:
                 ctx.add((*path, "bypass_actors", index, "actor_id"), f"is required for {actor.actor_type}",
-                        "the App id, team id or repository role id (1 maintain, 2 write, 5 admin)")
+                        "the App id, team id or repository role id (2 maintain, 4 write, 5 admin)")
 
 
 # ----------------------------------------------------------------------------- paths and lines

@@ -56,6 +56,11 @@ def _show_announcement(team: Team) -> str:
     return f"opsgh's comment on release PR #{pull}:\n" + "\n".join(f"  | {line}" for line in comment.splitlines())
 
 
+def _relax_protection(team: Team) -> str:
+    team.relax_protection("prod")
+    return "alice turned off \"enforce for administrators\" on prod by hand, in the settings page"
+
+
 def _green_and_approved_revert(team: Team) -> str:
     number, head = team.open_pull_into("prod")
     team.report_ci(head)
@@ -122,18 +127,30 @@ def _show_backport(team: Team) -> str:
             f"review requested from {reviewers}")
 
 
-def demo_steps(seed: SeedInfo, verify_config: str | None = None) -> list[DemoStep]:
+def demo_steps(seed: SeedInfo, verify_config: str | None = None,
+               new_repository: str | None = None) -> list[DemoStep]:
     """The walk, in order: every step is an opsgh command against the seeded repository.
 
     `verify_config`: a local configuration file whose `verify` probes the demo shop's health endpoint
     (its port is only known at run time, so it cannot be in the seeded repository's file).
+    `new_repository`: a fresh local git repository that adopts opsgh (`opsgh init`) at the end.
     """
     repo = seed.full_name
     verify = [DemoStep("Verify the deploy: probe production, judge it against the rollback tiers, mark the "
                        "deployment and report on the Release PR",
                        ("--repo", repo, "--config", verify_config, "verify", "--env", "production",
                         "--duration", "2s", "--interval", "1s"))] if verify_config else []
+    init = ("init", "--dir", new_repository, "--templates", "gate") if new_repository else ()
+    adopt = [
+        DemoStep("Another team adopts opsgh: the starter configuration and the go/no-go workflow, with the diff",
+                 init),
+        DemoStep("Run it again: identical files are left alone", init),
+    ] if init else []
     return [
+        DemoStep("Plan branch protection for main and prod from .github/opsgh.yml (changes nothing)",
+                 ("--repo", repo, "protect", "plan")),
+        DemoStep("Bootstrap it: write only what differs", ("--repo", repo, "protect", "apply", "--yes")),
+        DemoStep("Check for drift, as a scheduled workflow would: none", ("--repo", repo, "protect", "check")),
         DemoStep("Check the token and the repository", ("--repo", repo, "doctor")),
         DemoStep("Show the effective configuration (read from the default branch)",
                  ("--repo", repo, "config", "show")),
@@ -184,6 +201,10 @@ def demo_steps(seed: SeedInfo, verify_config: str | None = None) -> list[DemoSte
         DemoStep("The back-port PR", event=_show_backport),
         DemoStep("Back-port again: the PR exists, nothing is duplicated",
                  argv_of=lambda team: ("--repo", repo, "backport", _hotfix_number(team))),
+        DemoStep("Meanwhile someone relaxes prod's protection by hand", event=_relax_protection),
+        DemoStep("The drift check notices (exit 1)", ("--repo", repo, "protect", "check"), expect_exit=1),
+        DemoStep("Repair it: one write", ("--repo", repo, "protect", "apply", "--yes")),
+        *adopt,
     ]
 
 
@@ -193,8 +214,8 @@ def run_demo(run_cli: RunCli, echo: Echo, *, latency_ms: float = 0, keep: bool =
 
     `prepare(sandbox)` runs before the sandbox starts (tests attach the contract validator there).
     """
+    from opsgh.git import init_work_tree
     from opsgh.sandbox import Sandbox, seed_demo
-    from opsgh.sandbox.seed import DEMO_CONFIG
 
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="opsgh-demo-") as scratch:
@@ -203,7 +224,7 @@ def run_demo(run_cli: RunCli, echo: Echo, *, latency_ms: float = 0, keep: bool =
             prepare(sandbox)
         sandbox.start()
         try:
-            seed = seed_demo(sandbox)
+            seed = seed_demo(sandbox, protect=False)  # `opsgh protect apply` protects the branches
             echo(f"sandbox: a local GitHub at {sandbox.url} (offline, real git)")
             echo(f"seeded {seed.full_name} (users: {', '.join(sorted(seed.tokens))}); merged pull requests, "
                  "each with a green `ci` check run and an approval:")
@@ -213,8 +234,10 @@ def run_demo(run_cli: RunCli, echo: Echo, *, latency_ms: float = 0, keep: bool =
                  f"{len(seed.merged_pulls) - 1} pull requests ahead")
             with _shop_health() as health_url:
                 config_path = Path(scratch) / "opsgh-verify.yml"
-                config_path.write_text(DEMO_CONFIG + _VERIFY_CONFIG.format(url=health_url), encoding="utf-8")
-                failures = _walk(demo_steps(seed, str(config_path)), seed, sandbox, run_cli, echo, scratch)
+                config_path.write_text(seed.config + _VERIFY_CONFIG.format(url=health_url), encoding="utf-8")
+                new_repository = init_work_tree(Path(scratch) / "new-service")
+                failures = _walk(demo_steps(seed, str(config_path), str(new_repository)), seed, sandbox, run_cli,
+                                 echo, scratch)
             elapsed = time.monotonic() - started
             if failures:
                 echo(f"\ndemo: {len(failures)} step(s) did not behave: {', '.join(failures)} ({elapsed:.1f} s)")

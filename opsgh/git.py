@@ -1,4 +1,8 @@
-"""Local git for back-ports: fetch what is needed, cherry-pick with `-x`, push with a lease.
+"""Local git, through the git command line (subprocess).
+
+`work_tree_root` / `init_work_tree` find or make the work tree `opsgh init` writes into.
+
+For back-ports: fetch what is needed, cherry-pick with `-x`, push with a lease.
 
 `GitCheckout` implements `opsgh.ports_hotfix.LocalGit` with the git command line (subprocess):
 
@@ -31,6 +35,8 @@ from opsgh.errors import GitHubError, UsageError
 from opsgh.ports_hotfix import LocalCommit, PickResult
 
 DEFAULT_IDENTITY = ("opsgh", "opsgh@users.noreply.github.com")
+# Who commits a back-port made in GitHub Actions: GitHub's Actions bot (its noreply address).
+BOT_IDENTITY = ("github-actions[bot]", "41898282+github-actions[bot]@users.noreply.github.com")
 _FIELD = "\x1f"
 _RECORD = "\x1e"
 _LOG_FORMAT = _FIELD.join(("%H", "%P", "%T", "%an", "%ae", "%at", "%B")) + _RECORD
@@ -76,6 +82,41 @@ def default_identity(cwd: str | None = None) -> tuple[str, str]:
             return DEFAULT_IDENTITY
         found.append(done.stdout.strip() if done.returncode == 0 else "")
     return (found[0], found[1]) if all(found) else DEFAULT_IDENTITY
+
+
+def work_tree_root(start: str | Path) -> Path:
+    """The top directory of the git work tree that holds `start` (git's own answer, not a guess).
+
+    Raises UsageError when `start` is not in a work tree (no repository, a bare one, inside `.git`)
+    or git is missing.
+    """
+    where = Path(start)
+    if not where.is_dir():
+        raise UsageError(f"{where} is not a directory", "pass the directory of a clone of the repository")
+    try:
+        done = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=where, capture_output=True, text=True,
+                              check=False, timeout=30)
+    except FileNotFoundError:
+        raise UsageError("git is not installed", "install git and re-run") from None
+    top = done.stdout.strip()
+    if done.returncode != 0 or not top:
+        raise UsageError(f"{where.resolve()} is not inside a git work tree",
+                         "run this in a clone of the repository (or `git init` a new one first)")
+    return Path(top)
+
+
+def init_work_tree(path: str | Path) -> Path:
+    """`git init` a new repository at `path` (created if missing); returns its top directory."""
+    where = Path(path)
+    where.mkdir(parents=True, exist_ok=True)
+    try:
+        subprocess.run(["git", "init", "--quiet", str(where)], capture_output=True, text=True, check=True, timeout=30)
+    except FileNotFoundError:
+        raise UsageError("git is not installed", "install git and re-run") from None
+    except subprocess.CalledProcessError as exc:
+        raise UsageError(f"git init {where} failed: {(exc.stderr or '').strip()}",
+                         "check that the directory is writable") from None
+    return work_tree_root(where)
 
 
 class GitCheckout:
@@ -316,4 +357,5 @@ class GitCheckout:
         raise _failure(["push"], done)
 
 
-__all__ = ["DEFAULT_IDENTITY", "GitCheckout", "GitCommandFailed", "default_identity"]
+__all__ = ["BOT_IDENTITY", "DEFAULT_IDENTITY", "GitCheckout", "GitCommandFailed", "default_identity",
+           "init_work_tree", "work_tree_root"]

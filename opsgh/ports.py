@@ -29,6 +29,7 @@ class RepoInfo:
     allow_merge_commit: bool | None
     allow_squash_merge: bool | None
     allow_rebase_merge: bool | None
+    topics: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -495,4 +496,65 @@ class RollbackPort(ShipPort, Protocol):
                           message: str) -> GitCommitRef:
         """A commit object; no branch moves, so creating it again after a lost answer only leaves an
         unreferenced object behind (safe to retry)."""
+# ----------------------------------------------------------------------------- branch protection (`opsgh protect`)
+# What `opsgh.ops.protect` asks of GitHub; implemented by `opsgh.github.gateway_protect.ProtectGatewayMixin`.
+# Protection and rulesets travel as GitHub's JSON (plain dicts): `opsgh.ops.protect_model` reads them.
+
+
+@dataclass(frozen=True, slots=True)
+class ClassicProtectionRead:
+    """`GET /branches/{branch}/protection`: GitHub's object, None when the branch is not protected;
+    `branch_exists` False when the branch itself is missing (then `protection` is None)."""
+
+    branch_exists: bool
+    protection: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class RulesetRef:
+    """A repository ruleset as the list shows it (no rules, no bypass actors)."""
+
+    id: int
+    name: str
+    target: str
+    enforcement: str
+
+
+class ProtectPort(Protocol):
+    """The reads and writes of branch protection as code. Writes raise `AmbiguousWrite` only where a
+    re-send could duplicate (creating a ruleset); the others are idempotent and retried."""
+
+    def get_repository(self, full_name: str) -> RepoInfo: ...
+
+    def list_org_repositories(self, org: str) -> list[RepoInfo]:
+        """Every repository of the organisation the token can see (archived and forks included)."""
+        ...
+
+    def read_classic_protection(self, full_name: str, branch: str) -> ClassicProtectionRead: ...
+
+    def put_classic_protection(self, full_name: str, branch: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Replace the branch's protection (PUT, idempotent); returns GitHub's normalised object."""
+        ...
+
+    def set_required_signatures(self, full_name: str, branch: str, enabled: bool) -> None: ...
+
+    def delete_classic_protection(self, full_name: str, branch: str) -> None: ...
+
+    def list_rulesets(self, full_name: str) -> list[RulesetRef]:
+        """The repository's own rulesets (not the organisation's); [] where rulesets do not exist (old GHES)."""
+        ...
+
+    def get_ruleset(self, full_name: str, ruleset_id: int) -> dict[str, Any]: ...
+
+    def create_ruleset(self, full_name: str, body: dict[str, Any]) -> dict[str, Any]: ...
+
+    def update_ruleset(self, full_name: str, ruleset_id: int, body: dict[str, Any]) -> dict[str, Any]: ...
+
+    def delete_ruleset(self, full_name: str, ruleset_id: int) -> None: ...
+
+    def get_directory_texts(self, full_name: str, path: str, ref: str | None = None) -> dict[str, str]: ...
+
+    def reported_check_names(self, full_name: str, ref: str) -> frozenset[str]:
+        """Names of the check runs and commit statuses on `ref` (its newest 100 of each); empty when the
+        ref does not exist."""
         ...

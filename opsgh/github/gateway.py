@@ -19,10 +19,12 @@ from opsgh.gate.security import AlertsRead
 from opsgh.github.auth import AppInstallationTokens, StaticToken, token_kind
 from opsgh.github.gateway_commands import CommandGatewayMixin
 from opsgh.github.gateway_hotfix import HotfixGatewayMixin
+from opsgh.github.gateway_protect import ProtectGatewayMixin, repo_info
 from opsgh.github.gateway_rollback import RollbackGatewayMixin
 from opsgh.github.gateway_ship import ShipGatewayMixin
 from opsgh.github.graphql import GraphQLClient
 from opsgh.github.ledger import Ledger
+from opsgh.github.pacing import RequestPacer
 from opsgh.github.retry import RetryPolicy, default_jitter
 from opsgh.github.transport import ExchangeHook, TokenProvider, Transport
 from opsgh.github.urls import ApiUrls
@@ -41,8 +43,6 @@ from opsgh.ports import (
 
 if TYPE_CHECKING:
     import github
-
-PERMISSION_KEYS = ("admin", "maintain", "push", "triage", "pull")
 
 
 def _q(segment: str) -> str:
@@ -139,7 +139,8 @@ def _pull_info(data: dict[str, Any]) -> PullInfo:
     )
 
 
-class GitHubGateway(ShipGatewayMixin, RollbackGatewayMixin, CommandGatewayMixin, HotfixGatewayMixin):
+class GitHubGateway(ShipGatewayMixin, RollbackGatewayMixin, ProtectGatewayMixin, CommandGatewayMixin,
+                    HotfixGatewayMixin):
     """GitHub for the core: typed values in, typed values and typed errors out."""
 
     def __init__(self, transport: Transport, *, token_kind_name: str) -> None:
@@ -195,6 +196,13 @@ class GitHubGateway(ShipGatewayMixin, RollbackGatewayMixin, CommandGatewayMixin,
     def close(self) -> None:
         self.transport.close()
 
+    def pace_requests(self, clock: Clock, *, per_minute: int = 80, per_hour: int = 500,
+                      points_per_minute: int = 900) -> RequestPacer:
+        """Pace every REST request under GitHub's secondary limits from now on (see pacing.py)."""
+        pacer = RequestPacer(clock, per_minute=per_minute, per_hour=per_hour, points_per_minute=points_per_minute)
+        self.transport.pacer = pacer
+        return pacer
+
     @property
     def ledger(self) -> Ledger:
         return self.transport.ledger
@@ -216,20 +224,7 @@ class GitHubGateway(ShipGatewayMixin, RollbackGatewayMixin, CommandGatewayMixin,
 
     def get_repository(self, full_name: str) -> RepoInfo:
         # On the transport, not PyGithub: the Action's first request must not wait for PyGithub's import.
-        data = self.transport.get_json(f"/repos/{full_name}")
-        perms = data.get("permissions")
-        return RepoInfo(
-            full_name=data["full_name"],
-            default_branch=data["default_branch"],
-            private=bool(data.get("private")),
-            archived=bool(data.get("archived")),
-            fork=bool(data.get("fork")),
-            permissions={k: bool(perms[k]) for k in PERMISSION_KEYS if k in perms} if isinstance(perms, dict)
-            else None,
-            allow_merge_commit=data.get("allow_merge_commit"),
-            allow_squash_merge=data.get("allow_squash_merge"),
-            allow_rebase_merge=data.get("allow_rebase_merge"),
-        )
+        return repo_info(self.transport.get_json(f"/repos/{full_name}"))  # one GET /repos/{owner}/{repo}
 
     def get_branch(self, full_name: str, branch: str) -> BranchInfo | None:
         try:

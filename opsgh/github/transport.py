@@ -18,8 +18,9 @@ import httpx
 
 from opsgh import __version__
 from opsgh.clock import Clock
-from opsgh.errors import GitHubError
+from opsgh.errors import GitHubError, RateLimited
 from opsgh.github.ledger import Ledger, LedgerEntry, route_of, safe_path
+from opsgh.github.pacing import RequestPacer
 from opsgh.github.retry import ConnectionFailed, RetryPolicy, is_idempotent
 from opsgh.github.status import error_for_response
 from opsgh.github.urls import ApiUrls, origin_of
@@ -40,6 +41,10 @@ _REDIRECTS = frozenset({301, 302, 307, 308})
 MAX_REDIRECTS = 5
 # Requests that certainly never left this machine.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+# Methods GitHub counts as content creation for its secondary rate limits (GraphQL queries excepted).
+_CONTENT_CREATING = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+# What GitHub asks for when a secondary limit answer carries no retry-after.
+SECONDARY_HOLD = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +102,9 @@ class Transport:
         self.ledger = ledger if ledger is not None else Ledger()
         self.on_exchange = on_exchange
         self.timeout = timeout
+        # Set by commands that send a lot (`opsgh protect --org`): every REST request waits for its turn
+        # under GitHub's secondary limits, and a secondary-limit refusal holds all of them for its retry-after.
+        self.pacer: RequestPacer | None = None
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=min(connect_timeout, timeout)),
             transport=http_transport,
@@ -189,12 +197,17 @@ class Transport:
         path = self.display_path(final_url)
         route = route_of(path)
         retryable = is_idempotent(method, idempotent)
+        paced = path != "/graphql"  # GraphQL has its own budget
+        write = method in _CONTENT_CREATING
 
         def attempt(number: int) -> Response:
             try:
                 token = bearer if bearer is not None else self._token_provider()
             except Exception as err:  # the provider does its own retries; never multiply them
                 raise _Final(err) from err
+            pacer = self.pacer if paced else None
+            if pacer is not None:
+                pacer.acquire(write)
             request = self._build(method, final_url, json=json, content=content, headers=headers, token=token)
             started = self.clock.monotonic()
             try:
@@ -204,6 +217,9 @@ class Transport:
                 self.ledger.record(LedgerEntry(method, path, None, _ms(self.clock.monotonic() - started),
                                                number, route, operation))
                 raise _network_error(err, method, path, self.timeout) from None
+            finally:
+                if pacer is not None:
+                    pacer.release()
             elapsed = _ms(self.clock.monotonic() - started)
             response_headers = {k.lower(): v for k, v in answer.headers.items()}
             self.ledger.record(LedgerEntry(method, path, answer.status_code, elapsed, number, route,
@@ -215,6 +231,8 @@ class Transport:
             response = Response(answer.status_code, response_headers, body, final_url)
             if error is None and check is not None and answer.status_code not in _REDIRECTS:
                 error = check(response)
+            if isinstance(error, RateLimited) and error.kind == "secondary" and pacer is not None:
+                pacer.hold(error.retry_after if error.retry_after is not None else SECONDARY_HOLD)
             if error is not None:
                 raise error
             return response

@@ -6,9 +6,9 @@ The runbook's last hotfix step ("PR the same commit to main"), for each target b
 1. What landed, from the merge commit (fetched with just enough history, so a shallow clone works):
    two parents: a merge commit, picked whole with `-m 1` (exactly the diff the merge brought, one
    `(cherry picked from commit ...)` trailer naming it); one parent and one commit in the PR: a squash
-   (or a one-commit rebase), picked as is; one parent and several commits: the PR's commits replayed
-   by a rebase merge (same messages and authors, newest first from the merge commit) are picked in
-   order, else it was a squash.
+   or a one-commit rebase (the same pick: "single"), picked as is; one parent and several commits:
+   the PR's commits replayed by a rebase merge (same messages and authors, newest first from the
+   merge commit) are picked in order, else it was a squash.
 2. Already there: a back-port PR for `backport/<PR>-to-<target>` exists (open, merged or closed):
    report it, change nothing. The target contains the merge commit, carries a commit whose
    `cherry-pick -x` trailer names a pick, or a commit with the same patch (`git cherry`'s patch ids),
@@ -100,13 +100,14 @@ class Landed:
     """What the merge of the original PR put on its base branch."""
 
     merge_sha: str
-    method: Literal["merge", "squash", "rebase"]
+    # single: one commit with one parent from a one-commit PR (a squash and a rebase are the same pick)
+    method: Literal["merge", "squash", "rebase", "single"]
     picks: tuple[Pick, ...]
     authored: int  # the oldest pick's author date (epoch seconds)
 
     def describe(self) -> str:
         count = len(self.picks)
-        how = {"merge": "a merge commit, picked with -m 1", "squash": "one commit",
+        how = {"merge": "a merge commit, picked with -m 1", "squash": "a squash commit", "single": "one commit",
                "rebase": f"a rebase merge: {count} commit{'s' * (count != 1)}"}[self.method]
         return f"{self.merge_sha[:7]} ({how})"
 
@@ -213,7 +214,7 @@ def find_landed(port: HotfixPort, git: LocalGit, repo: str, pull: PullDetail) ->
     if len(head.parents) > 1:
         return Landed(merge_sha, "merge", (Pick(merge_sha, head.subject, mainline=1),), head.author_date)
     if pull.commits <= 1:
-        return Landed(merge_sha, "squash", (_pick(git, head),), head.author_date)
+        return Landed(merge_sha, "single", (_pick(git, head),), head.author_date)
     originals = [c for c in port.list_pull_commits(repo, pull.number) if len(c.parents) <= 1]
     chain = git.first_parents(merge_sha, len(originals))
     replayed: list[LocalCommit] = []

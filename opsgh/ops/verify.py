@@ -27,7 +27,7 @@ from typing import Any
 
 from opsgh.clock import Clock
 from opsgh.config import Config, Probe, VerifyEnvironment, parse_duration
-from opsgh.errors import UsageError
+from opsgh.errors import OpsghError, UsageError
 from opsgh.gate.probe_port import ProbeClient, ProbeResponse
 from opsgh.gate.probes import fetch_samples, p95, sample_problems
 from opsgh.gate.tiers import Assessment, Sample, Tier, WindowStats, assess, window_stats
@@ -88,6 +88,7 @@ class VerifyResult:
     pull_number: int | None = None
     actions: tuple[str, ...] = ()  # what was written, in order
     rollback_lines: tuple[str, ...] = field(default_factory=tuple)
+    rollback_error: OpsghError | None = None  # the hand-over ran and stopped (e.g. protection held the revert)
 
     @property
     def tier(self) -> Tier:
@@ -344,6 +345,7 @@ class Verification:
         self.set_status(deployment, "success" if passed else "failure",
                         f"opsgh verify: {assessment.tier} ({figures}, {stats.samples} samples)")
         rollback_lines: list[str] = []
+        rollback_error: OpsghError | None = None
         rollback_started = not passed and request.rollback_on_fail and rollback is not None and not request.dry_run
         self.publish(self.report(stats, assessment, samples, complete=True, passed=passed,
                                  stopped_early=stopped_early, rollback_started=rollback_started,
@@ -358,12 +360,16 @@ class Verification:
                 self.actions.append(f"roll back: {reason}")
             else:
                 self.progress(f"verification failed: handing over to rollback ({reason})")
-                rollback_lines = list(rollback(reason))
+                try:
+                    rollback_lines = list(rollback(reason))
+                except OpsghError as err:  # the verdict stands and is recorded; the caller reports this too
+                    rollback_error = err
+                    rollback_lines = [f"rollback stopped: {err.message}", *([f"hint: {err.hint}"] if err.hint else [])]
         return VerifyResult(
             request.environment, self.sha, deployment.id if deployment else None, passed, assessment, stats,
             probe_figures(self.env.probes, samples), rounds, self.duration_s, stopped_early, self.fail_on,
             request.dry_run, self.comment.url if self.comment else None, self.pull_number, tuple(self.actions),
-            tuple(rollback_lines))
+            tuple(rollback_lines), rollback_error)
 
 
 def _marker(environment: str, sha: str) -> str:

@@ -253,8 +253,9 @@ class SandboxApp:
         if over:
             raise ApiError(403, self._primary_message(request), headers=bucket.headers(),
                            documentation_url=f"{RATE_LIMIT_DOCS}#about-primary-rate-limits")
-        if request.route is not None and request.route.creates_content:
-            limit = self.rate_limits.create_content(rate_key)
+        if request.route is not None:
+            limit = self.rate_limits.secondary_check(rate_key, creates_content=request.route.creates_content,
+                                                     points=resource == "core")
             if limit is not None:
                 headers = bucket.headers()
                 if limit.retry_after is not None:

@@ -8,8 +8,9 @@ request land (the handler runs and its effect stays) and answer 502 anyway.
 Rate limits follow GitHub: a primary limit per token and resource (core 5,000/h for users, 1,000/h for
 the Actions GITHUB_TOKEN, 60/h anonymous, search 30/min), answered with 403 and
 `x-ratelimit-remaining: 0` until the reset, and an optional secondary limit on content-creating
-requests (80 a minute, 500 an hour) answered with 403 (or 429) "You have exceeded a secondary rate
-limit". Windows and resets run on the sandbox clock, so a FakeClock moves them without waiting.
+requests (80 a minute, 500 an hour) and, optionally, on REST points (900 a minute: a GET costs 1, a
+write 5) answered with 403 (or 429) "You have exceeded a secondary rate limit". Windows and resets run
+on the sandbox clock, so a FakeClock moves them without waiting.
 """
 
 from __future__ import annotations
@@ -252,10 +253,14 @@ class Bucket:
 
 @dataclass
 class SecondaryLimit:
-    per_minute: int = 80
+    per_minute: int = 80  # content-creating requests
     per_hour: int = 500
     retry_after: float | None = 60.0
     status: int = 403
+    points_per_minute: int | None = None  # REST points (GET 1, writes 5); None: not enforced
+
+
+READ_POINTS, WRITE_POINTS = 1, 5
 
 
 class RateLimits:
@@ -270,6 +275,7 @@ class RateLimits:
         self.secondary: SecondaryLimit | None = None
         self._buckets: dict[tuple[str, str], Bucket] = {}
         self._creations: dict[str, deque[float]] = {}
+        self._points: dict[str, deque[tuple[float, int]]] = {}
 
     def configure(self, *, enabled: bool | None = None, scale: float | None = None,
                   limits: dict[str, int] | None = None) -> None:
@@ -287,9 +293,11 @@ class RateLimits:
                 bucket.limit = -1  # recomputed on next use
 
     def enable_secondary(self, per_minute: int = 80, per_hour: int = 500, *, retry_after: float | None = 60.0,
-                         status: int = 403) -> None:
+                         status: int = 403, points_per_minute: int | None = None) -> None:
+        """GitHub's secondary limits: `per_minute`/`per_hour` content-creating requests and, when
+        `points_per_minute` is given (GitHub: 900), REST points a minute (a GET costs 1, a write 5)."""
         with self._lock:
-            self.secondary = SecondaryLimit(per_minute, per_hour, retry_after, status)
+            self.secondary = SecondaryLimit(per_minute, per_hour, retry_after, status, points_per_minute)
 
     def disable_secondary(self) -> None:
         with self._lock:
@@ -300,6 +308,7 @@ class RateLimits:
         with self._lock:
             self._buckets.clear()
             self._creations.clear()
+            self._points.clear()
 
     def _limit(self, kind: str, resource: str) -> int:
         fixed = RESOURCES.get(resource, (3600, None))[1]
@@ -332,8 +341,9 @@ class RateLimits:
             bucket.used += 1
             return Bucket(bucket.limit, bucket.used, bucket.reset, bucket.resource), False
 
-    def create_content(self, key: str) -> SecondaryLimit | None:
-        """Count a content-creating request; the secondary limit when it is exceeded, else None."""
+    def secondary_check(self, key: str, *, creates_content: bool, points: bool) -> SecondaryLimit | None:
+        """Count a request against the secondary limits (content creation, and REST points when `points`);
+        the limit when it is exceeded (the request is then not counted), else None."""
         with self._lock:
             limit = self.secondary
             if limit is None:
@@ -342,10 +352,20 @@ class RateLimits:
             times = self._creations.setdefault(key, deque())
             while times and times[0] <= now - 3600:
                 times.popleft()
-            last_minute = sum(1 for t in times if t > now - 60)
-            if last_minute >= limit.per_minute or len(times) >= limit.per_hour:
+            if creates_content and (sum(1 for t in times if t > now - 60) >= limit.per_minute
+                                    or len(times) >= limit.per_hour):
                 return limit
-            times.append(now)
+            cost = WRITE_POINTS if creates_content else READ_POINTS
+            spent = self._points.setdefault(key, deque())
+            while spent and spent[0][0] <= now - 60:
+                spent.popleft()
+            if points and limit.points_per_minute is not None and \
+                    sum(p for _, p in spent) + cost > limit.points_per_minute:
+                return limit
+            if creates_content:
+                times.append(now)
+            if points:
+                spent.append((now, cost))
             return None
 
     def overview(self, key: str, kind: str) -> dict[str, dict[str, int]]:

@@ -7,6 +7,7 @@ and three people: alice (admin, release manager), bob (write), carol (read).
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,18 +31,21 @@ class SeedInfo:
     staging_sha: str = ""  # main's tip
     merged_pulls: tuple[tuple[int, str], ...] = ()  # (number, title) of the feature PRs, oldest first
     ci_token: str = ""  # installation token of the `acme-ci` App that reports the `ci` check run
+    config: str = ""  # the .github/opsgh.yml committed to main
 
     @property
     def full_name(self) -> str:
         return f"{self.owner}/{self.repo}"
 
 
-def seed_demo(sandbox: Sandbox, owner: str = "acme", repo: str = "webshop") -> SeedInfo:
+def seed_demo(sandbox: Sandbox, owner: str = "acme", repo: str = "webshop", *, protect: bool = True) -> SeedInfo:
     """Create the demo repository through the sandbox's own REST API (the sandbox must be started).
 
     Every feature lands the way it does on GitHub: a branch, a pull request, a green `ci` check run
     from the CI App, an approval, a squash merge. `prod` is cut after the first feature (the last
-    release); three more are merged to `main` since, so there is something to release.
+    release); three more are merged to `main` since, so there is something to release. With `protect`,
+    both branches end up protected as the configuration's `protection:` declares (`opsgh demo` passes
+    False and lets `opsgh protect apply` do it).
     """
     people = {"alice": "admin", "bob": "write", "carol": "read"}
     sandbox.add_org(owner)
@@ -58,7 +62,7 @@ def seed_demo(sandbox: Sandbox, owner: str = "acme", repo: str = "webshop") -> S
         "README.md": "# webshop\n\nThe Acme web shop.\n",
         "app/__init__.py": "",
         "app/cart.py": "def total(items):\n    return sum(item.price for item in items)\n",
-        ".github/opsgh.yml": DEMO_CONFIG,
+        ".github/opsgh.yml": demo_config(ci_app.app_id),
     }, "Initial commit", author=sandbox.signature("alice", at=start))
     shop = Team(sandbox, owner, repo, tokens, ci_token)
     release_sha = shop.merged_pull("feature/checkout", {
@@ -75,12 +79,17 @@ def seed_demo(sandbox: Sandbox, owner: str = "acme", repo: str = "webshop") -> S
         "migrations/0002_add_orders.sql": "CREATE TABLE orders (id SERIAL PRIMARY KEY);\n",
         ".env.example": "DATABASE_URL=postgres://localhost/webshop\nPAYMENT_API_KEY=\n",
     }, "feat(db): add the orders table", author="bob")
-    sandbox.protect(owner, repo, "prod", required_pull_request_reviews={"required_approving_review_count": 1},
-                    required_status_checks={"strict": False, "contexts": ["ci"]})
-    sandbox.protect(owner, repo, "main", required_status_checks={"strict": False, "contexts": ["ci"]})
+    if protect:  # what DEMO_CONFIG's `protection:` declares
+        ci = {"strict": False, "checks": [{"context": "ci", "app_id": ci_app.app_id}]}
+        sandbox.protect(owner, repo, "prod", required_status_checks=ci, enforce_admins=True,
+                        required_conversation_resolution=True,
+                        required_pull_request_reviews={"required_approving_review_count": 1,
+                                                       "dismiss_stale_reviews": True})
+        sandbox.protect(owner, repo, "main", required_status_checks=ci)
     actions_token = sandbox.add_user("github-actions[bot]", kind="actions", repositories=(full_name,))
     return SeedInfo(owner, repo, sandbox.url, sandbox.graphql_url, sandbox.git_url(owner, repo), tokens,
-                    actions_token, release_sha, staging_sha, tuple(shop.merged), ci_token)
+                    actions_token, release_sha, staging_sha, tuple(shop.merged), ci_token,
+                    demo_config(ci_app.app_id))
 
 
 DEMO_CONFIG = """\
@@ -93,7 +102,20 @@ gate:
   approvals: {min: 1}
   migrations: {paths: ["migrations/**"], allow_label: destructive-migration-approved}
   checklist: advisory  # the demo ticks no boxes: listed as a warning, not a NO-GO
+protection:
+  main:
+    required_checks: {contexts: [{context: ci, app_id: $ci_app_id}]}  # reported by the acme-ci App
+  prod:
+    required_reviews: {count: 1, dismiss_stale: true}
+    required_checks: {contexts: [{context: ci, app_id: $ci_app_id}]}
+    enforce_admins: true
+    required_conversation_resolution: true
 """
+
+
+def demo_config(ci_app_id: int) -> str:
+    """DEMO_CONFIG with the id of the App that reports `ci` (required checks are pinned to it)."""
+    return string.Template(DEMO_CONFIG).substitute(ci_app_id=ci_app_id)
 
 
 def team(sandbox: Sandbox, seed: SeedInfo) -> Team:
@@ -147,6 +169,13 @@ class Team:
         """The CI App reports the `ci` check run on `sha`."""
         self._call(self.ci_token, "POST", f"{self.api}/check-runs",
                    {"name": "ci", "head_sha": sha, "status": "completed", "conclusion": conclusion})
+
+    def relax_protection(self, branch: str) -> None:
+        """An admin turns off "enforce for administrators" on `branch` by hand, in the settings page."""
+        answer = httpx.delete(f"{self.sandbox.url}{self.api}/branches/{branch}/protection/enforce_admins", timeout=30,
+                              headers={"Authorization": f"Bearer {self.tokens['alice']}"})
+        if answer.status_code != 204:
+            raise RuntimeError(f"relaxing {branch} answered {answer.status_code}: {answer.text[:200]}")
 
     def approve(self, number: int, reviewer: str) -> None:
         self._call(self.tokens[reviewer], "POST", f"{self.api}/pulls/{number}/reviews", {"event": "APPROVE"})

@@ -83,3 +83,19 @@ def test_slash_backport_to_a_named_branch(shop: HotfixRepo, action: ActionHarnes
     [reply] = [c["body"] for c in shop.call("GET", f"/issues/{number}/comments") if REPLY_MARKER in c["body"]]
     assert "✅ @bob: `/backport release/1.0` done." in reply
     assert f"#{pull['number']}" in reply
+
+
+def test_the_backport_template_runs_the_command_with_the_merged_prs_number(shop: HotfixRepo,
+                                                                             action: ActionHarness) -> None:
+    """workflows-templates/backport.yml: `command: backport`, `args: <the merged PR's number>`."""
+    hotfix = shop.hotfix("payment-timeout", [{"app/pay.py": FIXED}, {"app/pay_test.py": "def test(): ...\n"}],
+                         "fix: payment timeout", method="rebase")
+    number = hotfix["number"]
+    result = action.run("pull_request", closed(shop, number, "hotfix/payment-timeout"), INPUT_COMMAND="backport",
+                        INPUT_ARGS=str(number))
+    assert result.code == ExitCode.OK, result.log
+    [pull] = shop.pulls(head=f"acme:backport/{number}-to-main", base="main")
+    assert (result.outputs["pr-number"], result.outputs["outcome"]) == (str(pull["number"]), "done")
+    assert json.loads(result.outputs["result-json"])["method"] == "rebase"
+    assert shop.git("log", "-1", "--format=%cn|%an", f"refs/heads/backport/{number}-to-main") == \
+        "github-actions[bot]|Dave"

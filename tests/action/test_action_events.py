@@ -125,3 +125,15 @@ def test_dispatch_runs_the_command_input(shop: ReleaseRepo, action: ActionHarnes
     assert bad.code == ExitCode.USAGE
     assert "::error title=opsgh::unknown command 'deploy-everything'" in bad.log
     assert bad.outputs == {"outcome": "failed"}
+
+
+def test_an_explicit_command_still_sets_the_outputs(shop: ReleaseRepo, action: ActionHarness) -> None:
+    """release.yml runs `command: release` on a schedule: the CLI writes the outputs the action declares."""
+    shop.features("tax")
+    result = action.run("schedule", None, INPUT_COMMAND="release")
+    assert result.code == ExitCode.OK, result.log
+    [pull] = shop.call("GET", "/pulls", params={"head": "acme:main", "base": "prod"})
+    assert result.outputs["pr-number"] == str(pull["number"])
+    assert result.outputs["pr-url"] == pull["html_url"]
+    assert '"operation": "release"' in result.outputs["result-json"]
+    assert result.outputs["outcome"] == "done"

@@ -206,3 +206,28 @@ def test_a_failing_permission_api_is_a_denial(shop: ReleaseRepo, action: ActionH
 
 def test_the_corpus_is_big_enough() -> None:
     assert len(CORPUS) >= 30
+
+
+def test_rollback_by_a_maintainer_reverts_the_shipped_release(sandbox: Sandbox, sandbox_clock: FakeClock,
+                                                              tmp_path: Path) -> None:
+    repo = ReleaseRepo(sandbox, sandbox_clock, config=CONFIG, required=())
+    try:
+        before = repo.tip("prod")
+        repo.features("tax")
+        repo.open_release_pr()
+        repo.report("success")
+        repo.ship()
+        action = ActionHarness(repo, tmp_path)
+        payload = Comments(repo).post("/rollback checkout errors since $(date)")
+        result = command(action, payload)
+        assert result.outputs["outcome"] == "done", result.log
+        assert repo.git("rev-parse", "prod^{tree}") == repo.git("rev-parse", f"{before}^{{tree}}")
+        [reply] = replies(repo)
+        assert "✅ @alice: `/rollback checkout errors since $(date)` done." in reply
+        reverts = [p for p in repo.call("GET", "/pulls", params={"state": "closed", "base": "prod"})
+                   if p["head"]["ref"].startswith("revert-")]
+        assert len(reverts) == 1
+        assert "checkout errors since $(date)" in reverts[0]["body"]  # the reason, as data
+        assert command(action, payload).outputs["outcome"] == "ignored"
+    finally:
+        repo.close()

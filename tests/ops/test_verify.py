@@ -278,3 +278,35 @@ def test_a_sustained_immediate_error_rate_stops_the_watch_after_immediate_after(
         assert "stopped watching early: the immediate tier held for 20s" in report
     finally:
         repo.close()
+
+
+def test_rollback_on_fail_hands_a_failed_deploy_over_to_rollback(sandbox: Sandbox, sandbox_clock: FakeClock,
+                                                                 health: tuple[Health, str], tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    repo = ReleaseRepo(sandbox, sandbox_clock, config=verify_config(health[1]), required=())
+    try:
+        before = repo.tip("prod")
+        repo.features("tax")
+        repo.open_release_pr()
+        repo.report("success")
+        repo.ship()
+        health[0].fail = lambda n: True
+        config = tmp_path / "opsgh.yml"
+        config.write_text(verify_config(health[1]).replace("outage_after: 30s", "outage_after: 1s"))
+        environ = {"GITHUB_TOKEN": repo.tokens["alice"], "GITHUB_API_URL": repo.sandbox.url,
+                   "GITHUB_GRAPHQL_URL": repo.sandbox.graphql_url, "GITHUB_REPOSITORY": repo.full_name}
+        code = run(["--config", str(config), "verify", "--duration", "2s", "--interval", "1s", "--rollback-on-fail"],
+                   environ=environ)
+        out, err = capsys.readouterr()
+        assert code == ExitCode.CHECK_FAILED, err
+        assert "production verification FAILED" in out
+        assert "verification failed: handing over to rollback (opsgh verify: production immediate" in err
+        assert repo.git("rev-parse", "prod^{tree}") == repo.git("rev-parse", f"{before}^{{tree}}")  # rolled back
+        reverts = [p for p in repo.call("GET", "/pulls", params={"state": "closed", "base": "prod"})
+                   if p["head"]["ref"].startswith("revert-")]
+        assert len(reverts) == 1
+        assert "opsgh verify: production immediate" in reverts[0]["body"]
+        code = run(["--config", str(config), "verify", "--env", "staging", "--rollback-on-fail"], environ=environ)
+        assert code == ExitCode.USAGE
+    finally:
+        repo.close()

@@ -53,6 +53,7 @@ def test_repository_info_is_parsed_from_one_request(replay: OpenReplay) -> None:
         full_name="octokit-fixture-org/hello-world", default_branch="master", private=False, archived=False,
         fork=False, permissions={"admin": True, "maintain": True, "push": True, "triage": True, "pull": True},
         allow_merge_commit=True, allow_squash_merge=True, allow_rebase_merge=True,
+        topics=("fixtures", "hello", "hello-world"),  # what `opsgh protect --org --topic` filters on
     )
     # No lazy completion GET by PyGithub: the repository object costs one request.
     assert [(e.method, e.path) for e in r.gateway.ledger] == [("GET", "/repos/octokit-fixture-org/hello-world")]

@@ -34,6 +34,11 @@ def test_demo_runs_offline_and_fast(tmp_path: Path) -> None:
     assert elapsed < 20
     assert "$ opsgh --repo acme/webshop doctor" in out.stdout
     assert "doctor: ready" in out.stdout
+    # It starts by bootstrapping branch protection: the plan first, then the apply.
+    commands = re.findall(r"^\$ opsgh (.*)$", out.stdout, re.MULTILINE)
+    assert commands[:3] == ["--repo acme/webshop protect plan", "--repo acme/webshop protect apply --yes",
+                            "--repo acme/webshop protect check"]
+    assert "Plan: 2 to create, 0 to update, 0 up to date in 1 repository" in out.stdout
     assert "demo: every step behaved" in out.stdout
     assert "Traceback" not in out.stderr
 

@@ -146,6 +146,22 @@ def test_secondary_rate_limit_on_content_creation(sandbox: Sandbox, sandbox_cloc
     assert api.post("/repos/acme/shop/git/refs", json={"ref": "refs/heads/b2", "sha": sha}).status_code == 201
 
 
+def test_secondary_rate_limit_on_rest_points(sandbox: Sandbox, sandbox_clock: FakeClock, token: str) -> None:
+    # GitHub: 900 points a minute; a GET costs 1, a write 5 (scaled down here to 12).
+    sandbox.rate_limits.enable_secondary(per_minute=80, points_per_minute=12)
+    api = client(sandbox, token)
+    sha = main_sha(sandbox)
+    assert api.post("/repos/acme/shop/git/refs", json={"ref": "refs/heads/p1", "sha": sha}).status_code == 201
+    reads = [api.get("/repos/acme/shop").status_code for _ in range(8)]
+    assert reads == [200] * 7 + [403]  # 5 + 7 = 12 points
+    refused = api.post("/repos/acme/shop/git/refs", json={"ref": "refs/heads/p2", "sha": sha})
+    assert refused.status_code == 403
+    assert refused.json()["message"].startswith("You have exceeded a secondary rate limit.")
+    assert client(sandbox).get("/rate_limit").status_code == 200  # free, as on GitHub
+    sandbox_clock.advance(61)
+    assert api.get("/repos/acme/shop").status_code == 200
+
+
 def test_latency_is_added_to_every_request() -> None:
     with Sandbox(latency_ms=150, clock=FakeClock()) as sandbox:
         started = time.monotonic()
