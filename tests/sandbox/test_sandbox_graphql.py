@@ -365,3 +365,35 @@ def test_authentication_and_the_enterprise_path(sandbox: Sandbox, shop: Shop,
     assert answer == {"data": {"viewer": {"login": "carol"}, "repository": {"nameWithOwner": "acme/shop"}}}
     assert shop.reader.post("/graphql", json={"variables": {}}).json() == {
         "errors": [{"message": "A query attribute must be specified and must be a string."}]}
+
+
+# ---------------------------------------------------------------------------------------------------
+# markPullRequestReadyForReview
+
+READY = """
+mutation Ready($id: ID!) {
+  markPullRequestReadyForReview(input: {pullRequestId: $id}) {
+    pullRequest { number isDraft }
+  }
+}
+"""
+
+
+def test_a_draft_is_marked_ready_for_review(shop: Shop) -> None:
+    response = shop.writer.post("/repos/acme/shop/pulls", json={"title": "WIP", "head": "feature", "base": "main",
+                                                                "draft": True})
+    draft = response.json()
+    assert draft["draft"] is True
+    assert shop.writer.put("/repos/acme/shop/pulls/1/merge").status_code == 405  # a draft does not merge
+    forbidden = run(shop.reader, READY, {"id": draft["node_id"]})
+    assert forbidden["errors"][0]["type"] == "FORBIDDEN"
+    assert shop.admin.get("/repos/acme/shop/pulls/1").json()["draft"] is True
+
+    answer = run(shop.writer, READY, {"id": draft["node_id"]})  # bob, the author
+    assert answer == {"data": {"markPullRequestReadyForReview": {"pullRequest": {"number": 1, "isDraft": False}}}}
+    assert shop.admin.get("/repos/acme/shop/pulls/1").json()["draft"] is False
+    again = run(shop.admin, READY, {"id": draft["node_id"]})  # not a draft any more: nothing changes
+    assert again["data"]["markPullRequestReadyForReview"]["pullRequest"]["isDraft"] is False
+    assert shop.writer.put("/repos/acme/shop/pulls/1/merge").status_code == 200
+    closed = run(shop.admin, READY, {"id": draft["node_id"]})
+    assert closed["errors"][0]["type"] == "UNPROCESSABLE"

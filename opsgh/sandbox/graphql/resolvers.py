@@ -724,15 +724,39 @@ class Root:
                 return BotNode(self.ctx, user) if kind == "Bot" else UserNode(self.ctx, user)
         return None
 
-    def revertPullRequest(self, info: Info, input: dict[str, Any]) -> dict[str, Any]:
-        pull_request_id = str(input["pullRequestId"])
+    def _pull_request(self, pull_request_id: str) -> tuple[RepoState, PullRequest]:
+        """The pull request a mutation's `pullRequestId` names (GitHub's NOT_FOUND when it cannot be seen)."""
         decoded = decode_node_id(pull_request_id)
         found = None
         if decoded is not None and decoded[0] == "PullRequest" and decoded[1].isdigit():
             found = pulls.pull_by_id(self.ctx.app, int(decoded[1]))
         if found is None or not self._readable(found[0]):
             raise not_found(f"Could not resolve to a node with the global id of '{pull_request_id}'")
-        repo, pr = found
+        return found
+
+    def markPullRequestReadyForReview(self, info: Info, input: dict[str, Any]) -> dict[str, Any]:
+        """"Ready for review" (what `gh pr ready` sends): a draft becomes an ordinary pull request; one that
+        is not a draft stays as it is. Needs write access, or being its author."""
+        pull_request_id = str(input["pullRequestId"])
+        repo, pr = self._pull_request(pull_request_id)
+        request = self.ctx.request
+        author = request.auth.login is not None and request.auth.login.lower() == pr.user.lower()
+        if not author:
+            try:
+                request.require(repo, "write", permission="pull_requests")
+            except ApiError:
+                raise GitHubGraphQLError("FORBIDDEN", f"{request.auth.login} does not have the correct permissions "
+                                         "to execute `MarkPullRequestReadyForReview`") from None
+        if pr.state != "open":
+            raise GitHubGraphQLError("UNPROCESSABLE", "Pull request is closed")
+        if pr.draft:
+            pr.draft = False
+            pr.updated_at = self.ctx.app.now()
+        return {"clientMutationId": input.get("clientMutationId"), "pullRequest": PullRequestNode(self.ctx, repo, pr)}
+
+    def revertPullRequest(self, info: Info, input: dict[str, Any]) -> dict[str, Any]:
+        pull_request_id = str(input["pullRequestId"])
+        repo, pr = self._pull_request(pull_request_id)
         request = self.ctx.request
         try:
             request.require(repo, "write", permission="contents")

@@ -42,6 +42,7 @@ type Query {
 }
 
 type Mutation {
+  markPullRequestReadyForReview(input: MarkPullRequestReadyForReviewInput!): MarkPullRequestReadyForReviewPayload
   revertPullRequest(input: RevertPullRequestInput!): RevertPullRequestPayload
 }
 
@@ -330,6 +331,16 @@ enum CheckConclusionState {
   STARTUP_FAILURE
   SUCCESS
   TIMED_OUT
+}
+
+input MarkPullRequestReadyForReviewInput {
+  clientMutationId: String
+  pullRequestId: ID!
+}
+
+type MarkPullRequestReadyForReviewPayload {
+  clientMutationId: String
+  pullRequest: PullRequest
 }
 
 input RevertPullRequestInput {
