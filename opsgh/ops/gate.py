@@ -1,8 +1,9 @@
 """`opsgh gate [PR]`: the go/no-go of the Release PR at its head SHA.
 
 Gathering is separate from judging: `gather` reads what the configured criteria need with as few
-requests as possible (one GraphQL read of the PR state, labels, latest reviews and checks, polled
-while `mergeable` is unknown; the required contexts of the production branch; then only what is
+requests as possible (one GraphQL read of the PR state, labels, latest reviews, checks and the base
+branch's ruleset rules, polled while `mergeable` is unknown; the branch for classic protection's
+required contexts; then only what is
 configured: blocking issues, the release diff for migrations, security alerts, team members).
 `evaluate_gate` is pure and is what `opsgh ship` calls at the head it pins.
 
@@ -13,7 +14,7 @@ The network criteria (HTTP probes, parity, command probes: `opsgh.gate.probes`, 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -96,7 +97,11 @@ def wait_for_mergeable(port: ShipPort, repo: str, pull: PullShipState, clock: Cl
 def gather(port: ShipPort, repo: str, config: Config, clock: Clock, pull: PullShipState) -> GateData:
     """Read what the configured criteria need, for `pull` as already read (its head is the one judged)."""
     gate_config = config.gate
-    branch = port.branch_checks(repo, config.branches.production)
+    production = config.branches.production
+    known = pull.base_ruleset_contexts if pull.base_ref == production else None
+    branch = port.branch_checks(repo, production, rulesets=known is None)
+    if known:  # the PR read carried the rulesets' required checks: no REST read of the rules
+        branch = replace(branch, required_contexts=tuple(dict.fromkeys((*branch.required_contexts, *known))))
     reviews = tuple(Review(login, state) for login, state in pull.latest_reviews)
     issues: tuple[IssueInfo, ...] = ()
     if gate_config.blocking_issue_labels:
