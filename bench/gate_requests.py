@@ -10,8 +10,8 @@ classic PAT (the commit-status fallback), and counts the requests in the gateway
 Action does on pull_request events; without it `gate` adds one request to find the Release PR.
 
 Where the requests go:
-  gate: PR state, labels, latest reviews and checks (one GraphQL read) + required checks (branch,
-    rulesets) ......................................................................................... 3
+  gate: PR state, labels, latest reviews, checks and the base branch's ruleset rules (one GraphQL read)
+    + the branch (classic protection's required checks) ................................................. 2
   gate after a push: GitHub computes `mergeable` asynchronously (null until then, never read as false):
     one more GraphQL read once it is known .............................................................. +1
   publish, nothing changed: the PR's comments (1 page below 100 comments); our check's state comes from
@@ -20,9 +20,6 @@ Where the requests go:
     state and description were read by the gate too) + PATCH the comment ............................... 3
   publish, new head: comments + POST the run (the gate's read shows none of ours: no lookup) + PATCH
     the comment ........................................................................................ 3
-
-The new-head scenario stays one over its target of 6: the re-read that waits for GitHub's mergeability
-after the push is GitHub's cost, not one opsgh can skip without guessing.
 """
 
 from __future__ import annotations

@@ -7,15 +7,16 @@ main -> prod, CI green) and counts the requests in the gateway's ledger (retries
 
 The minimum on paper, for a first ship (Release PR found by head/base, Ops Log issue exists):
   find the Release PR (list by head/base) ................................ 1
-  its state, mergeability, body and checks on the head (one GraphQL read) . 1
-  required checks not reported yet: classic protection + rulesets .......... 2
+  its state, mergeability, body, checks on the head and the base's ruleset
+  rules (one GraphQL read) ............................................... 1
+  required checks not reported yet: classic protection (the branch) ....... 1
   merge with sha= ........................................................ 1
   tag: which names that day are taken + create ........................... 2
   GitHub Release (a new tag cannot have one: no lookup) .................. 1
   deployment + its status (a new merge commit has none: no lookup) ....... 2
   announcement comment (nothing to find right after the merge) ........... 1
   Ops Log: find the issue + the line ..................................... 2
-                                                                    total 13
+                                                                    total 12
 opsgh makes one more on purpose: a second GraphQL read after the merge for `mergedAt` (the tag's day
 must come from GitHub's clock, or a re-run near midnight could name the tag differently) and
 `mergedBy` (who shipped). A re-run must read before it skips each step, so its minimum is one read per
@@ -110,15 +111,16 @@ def dry_run(repo: ReleaseRepo) -> dict[str, object]:
 
 
 SCENARIOS = [
-    Scenario("first ship (PR found by head/base)", 13, "see the docstring", first_ship),
-    Scenario("first ship, `opsgh ship N`", 12, "no PR lookup", first_ship_numbered),
-    Scenario("first ship, Ops Log issue created", 14, "+ create the issue", first_ship_new_ops_log),
-    Scenario("first ship, mergeable computed late", 14, "+ one poll of mergeable", mergeable_unknown),
+    Scenario("first ship (PR found by head/base)", 12, "see the docstring", first_ship),
+    Scenario("first ship, `opsgh ship N`", 11, "no PR lookup", first_ship_numbered),
+    Scenario("first ship, Ops Log issue created", 13, "+ create the issue", first_ship_new_ops_log),
+    Scenario("first ship, mergeable computed late", 13, "+ one poll of mergeable", mergeable_unknown),
     Scenario("re-run, everything done", 11, "one read per step + locate the merged PR (2) + prod's tip",
              rerun_when_done),
     Scenario("re-run after a failed deployment POST", 14, "reads as above, then deployment, status, comment, line",
              rerun_after_deployment_failure),
-    Scenario("dry run", 6, "locate, GraphQL, classic + rulesets, same-day tags, Ops Log issue", dry_run),
+    Scenario("dry run", 5, "locate, GraphQL (with the rulesets), the branch, same-day tags, Ops Log issue",
+             dry_run),
 ]
 
 

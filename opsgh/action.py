@@ -451,6 +451,9 @@ def _run(runtime: ActionsRuntime, event_name: str, payload: dict[str, Any] | Non
         result = ops.release()
     elif plan.operation == "gate":
         result = ops.gate(plan.pr_number)
+    elif plan.operation == "backport":
+        assert plan.pr_number is not None
+        result = ops.backport(plan.pr_number)
     elif plan.operation == "gate-release-pr":
         assert plan.head_sha is not None
         result = ops.gate_release_pull_at(plan.head_sha)

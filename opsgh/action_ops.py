@@ -116,6 +116,28 @@ class ActionOperations:
         code = ExitCode.OK if result.passed else ExitCode.CHECK_FAILED
         return OperationResult(code, tuple(result.lines()), outputs, result.passed)
 
+    def backport(self, number: int, targets: tuple[str, ...] = ()) -> OperationResult:
+        """Back-port merged PR `number` (to `targets`, default hotfix.backport_to) in a scratch repository.
+        A conflict is exit 5 with the commands in the log; the draft PR or the comment carries them too."""
+        from opsgh.errors import OpsghError
+        from opsgh.git import BOT_IDENTITY, GitCheckout
+        from opsgh.ops.backport import BackportRequest, backport
+
+        request = BackportRequest(self.repo, number, targets, self.dry_run)
+        with GitCheckout(self.gateway.clone_url(self.repo), self.gateway.git_token, self.clock,
+                         identity=BOT_IDENTITY) as git:
+            result = backport(self.gateway, git, self.config, request)
+        opened = next((t for t in result.targets if t.pr_number is not None), None)
+        outputs = {"result-json": _json({"operation": "backport", **result.as_dict()})}
+        if opened is not None:
+            outputs |= {"pr-number": str(opened.pr_number), "pr-url": opened.pr_url or ""}
+        code = ExitCode.OK
+        try:
+            result.raise_for_outcome()
+        except OpsghError as err:
+            code = err.exit_code
+        return OperationResult(code, tuple(result.lines()), outputs, code == ExitCode.OK)
+
     def rollback(self, reason: str, actor: str | None) -> OperationResult:
         from opsgh.ops.rollback import RollbackRequest, rollback
 
@@ -171,4 +193,9 @@ class ActionOperations:
             reason = context.command.argument or f"/rollback by @{author} on #{context.event.number}"
             return report(self.rollback(reason, author))
 
-        return {"release": release, "gate": gate, "ship": ship, "verify": verify, "rollback": rollback}
+        def backport(context: CommandContext) -> CommandReport:
+            target = context.command.argument
+            return report(self.backport(context.event.number, (target,) if target else ()))
+
+        return {"release": release, "gate": gate, "ship": ship, "verify": verify, "rollback": rollback,
+                "backport": backport}

@@ -411,17 +411,28 @@ def find_hotfixes(prod_only: Sequence[CommitInfo], main_only: Sequence[CommitInf
     inside = {commit.sha for commit in prod_only}
     by_sha = {commit.sha: commit for commit in prod_only}
     release_merges = [c for c in prod_only if len(c.parents) > 1 and any(p not in inside for p in c.parents)]
-    before_last_release: set[str] = set()
-    if release_merges:
-        # The newest release merge: the one no other release merge descends from (the last listed).
-        stack = [release_merges[-1].sha]
-        while stack:
-            sha = stack.pop()
-            if sha in before_last_release or sha not in by_sha:
-                continue
-            before_last_release.add(sha)
-            stack.extend(by_sha[sha].parents)
+    # The newest release merge: the one no other release merge descends from (the last listed).
+    before_last_release = _reachable([release_merges[-1].sha], by_sha) if release_merges else set()
     picked = {match for commit in main_only for match in _CHERRY_PICKED.findall(commit.message)}
     candidates = [c for c in prod_only if len(c.parents) <= 1 and c.sha not in before_last_release]
-    backported = [c.sha for c in candidates if any(c.sha.startswith(p) for p in picked)]
+    # A merge commit back-ported whole (`cherry-pick -x -m 1`, what `opsgh backport` does with a
+    # merge-committed hotfix) carries the commits it brought.
+    covered: set[str] = set()
+    for merge in prod_only:
+        if len(merge.parents) > 1 and any(merge.sha.startswith(p) for p in picked):
+            covered |= _reachable(merge.parents[1:], by_sha) - _reachable(merge.parents[:1], by_sha)
+    backported = [c.sha for c in candidates if c.sha in covered or any(c.sha.startswith(p) for p in picked)]
     return Hotfixes(tuple(c for c in candidates if c.sha not in backported), tuple(backported))
+
+
+def _reachable(starts: Sequence[str], by_sha: Mapping[str, CommitInfo]) -> set[str]:
+    """The commits of `by_sha` reachable from `starts` through commits of `by_sha`."""
+    seen: set[str] = set()
+    stack = list(starts)
+    while stack:
+        sha = stack.pop()
+        if sha in seen or sha not in by_sha:
+            continue
+        seen.add(sha)
+        stack.extend(by_sha[sha].parents)
+    return seen

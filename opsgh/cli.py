@@ -227,7 +227,8 @@ def gate_command(state: CliState, pr: int | None, as_json: bool, publish: bool) 
     """Evaluate the go/no-go of the Release PR at its head SHA.
 
     Prints the verdict first, then one line per criterion (checks, approvals,
-    mergeability, blocking issues, security, windows, freezes, migrations, checklist).
+    mergeability, blocking issues, security, windows, freezes, migrations, checklist,
+    hotfixes on prod not back-ported).
     Exits 0 on GO, 4 on NO-GO, 6 on PENDING (a required check still running or not
     reported yet, mergeability still being computed).
 
@@ -520,6 +521,101 @@ def verify_command(state: CliState, environment: str, sha: str | None, duration:
         raise result.rollback_error
     if not result.passed:
         raise SystemExit(ExitCode.CHECK_FAILED)
+
+
+# ----------------------------------------------------------------------------- hotfix and back-port
+
+
+@cli.group("hotfix")
+def hotfix_group() -> None:
+    """Hotfixes: branch from production, PR back into it, then back-port.
+
+    \b
+    Examples:
+      opsgh hotfix start payment-timeout --from-issue 42
+      opsgh backport 57
+    """
+
+
+@hotfix_group.command("start")
+@click.argument("name")
+@click.option("--from-issue", "issue", type=click.IntRange(min=1), metavar="N",
+              help="The issue the hotfix fixes: the PR is titled after it and says `Fixes #N`.")
+@click.option("--dry-run", is_flag=True, help="Print what would be created; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@pass_state
+def hotfix_start(state: CliState, name: str, issue: int | None, dry_run: bool, as_json: bool) -> None:
+    """Branch hotfix/NAME from the production branch and open a draft PR back into it.
+
+    The branch starts with one empty commit (GitHub opens no PR between identical
+    branches); the draft PR carries the hotfix template. Re-running reports the open PR.
+
+    \b
+    Examples:
+      opsgh hotfix start payment-timeout --from-issue 42
+      opsgh --repo acme/shop hotfix start login-loop --dry-run
+    """
+    from opsgh.ops.hotfix import HotfixStartRequest, start_hotfix
+
+    repo = _repo_or_fail(state, "start a hotfix in")
+    result = start_hotfix(state.gateway(), state.config(), HotfixStartRequest(repo, name, issue, dry_run))
+    _print_result(result.lines(), result.as_dict(), as_json)
+
+
+@cli.command("backport")
+@click.argument("pr", type=click.IntRange(min=1), metavar="PR")
+@click.option("--to", "targets", multiple=True, metavar="BRANCH",
+              help="A branch to back-port to (repeatable) [default: hotfix.backport_to].")
+@click.option("--checkout", "directory", metavar="DIR", type=click.Path(file_okay=False, exists=True),
+              help="Work in this clone (shallow is fine; its branch and files are not touched) instead of a "
+                   "scratch repository.")
+@click.option("--dry-run", is_flag=True, help="Cherry-pick locally and print what would be pushed and opened; "
+              "change nothing on GitHub.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@pass_state
+def backport_command(state: CliState, pr: int, targets: tuple[str, ...], directory: str | None, dry_run: bool,
+                     as_json: bool) -> None:
+    """Cherry-pick what merged PR did onto other branches, with -x, as new PRs.
+
+    Picks exactly the change that landed (a merge commit with -m 1, a squash commit,
+    or each commit of a rebase merge), pushes backport/<PR>-to-<branch> and opens a PR
+    linking the original, labelled, with the original's reviewers asked for review.
+    Already on the branch (same commit, a cherry-pick of it, the same patch): says so,
+    opens nothing. A back-port PR exists: reports it, changes nothing. A conflict:
+    a draft PR with the conflict committed, or a comment on the original with the
+    commands (hotfix.on_conflict), the `backport-conflict` label, exit 5; the other
+    branches are still attempted.
+
+    \b
+    Examples:
+      opsgh backport 57
+      opsgh backport 57 --to main --to release/2.4 --dry-run
+      opsgh backport 57 --checkout . --json
+    """
+    from opsgh.clock import SystemClock
+    from opsgh.git import BOT_IDENTITY, GitCheckout, default_identity
+    from opsgh.ops.backport import BackportRequest, backport
+
+    repo = _repo_or_fail(state, "back-port in")
+    config = state.config()
+    gateway = state.gateway()
+    # In Actions the Actions bot commits (cherry-picks keep their authors); elsewhere, git's user here.
+    identity = BOT_IDENTITY if state.environ.get("GITHUB_ACTIONS") == "true" else default_identity(directory)
+    with GitCheckout(gateway.clone_url(repo), gateway.git_token, SystemClock(), identity=identity,
+                     directory=directory) as git:
+        result = backport(gateway, git, config, BackportRequest(repo, pr, targets, dry_run))
+    opened = next((t for t in result.targets if t.pr_number is not None), None)
+    _actions_outputs(state, "backport", result.as_dict(), **{"pr-number": opened.pr_number if opened else None,
+                                                               "pr-url": opened.pr_url if opened else None})
+    _print_result(result.lines(), result.as_dict(), as_json)
+    result.raise_for_outcome()
+
+
+def _repo_or_fail(state: CliState, what: str) -> str:
+    repo = state.settings().repo
+    if repo is None:
+        raise UsageError(f"no repository to {what}", "pass --repo OWNER/NAME or set GITHUB_REPOSITORY")
+    return repo
 
 
 def _run_url(environ: Mapping[str, str]) -> str | None:

@@ -135,7 +135,7 @@ PermissionLevel = Literal["read", "triage", "write", "maintain", "admin"]
 Severity = Literal["none", "low", "medium", "high", "critical"]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 Criterion = Literal["checks", "approvals", "blocking_issue_labels", "security", "windows", "freezes",
-                    "migrations", "checklist", "probes", "parity", "commands"]
+                    "migrations", "checklist", "probes", "parity", "commands", "hotfixes"]
 JsonScalar = str | int | float | bool | None
 
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -176,6 +176,7 @@ class HotfixConfig:
     prefix: str = "hotfix/"
     backport_to: tuple[str, ...] = ("main",)
     on_conflict: Literal["draft-pr", "comment"] = "draft-pr"
+    labels: tuple[str, ...] = ("backport",)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -289,10 +290,12 @@ class GateConfig:
     parity: Parity | None = None
     commands: tuple[GateCommand, ...] = ()
     advisory: tuple[Criterion, ...] = ()
+    hotfixes: Literal["required", "advisory", "off"] = "advisory"
 
     def is_advisory(self, criterion: Criterion) -> bool:
         """True when a failure of this criterion is reported as a warning instead of a NO-GO."""
-        return criterion in self.advisory or (criterion == "checklist" and self.checklist == "advisory")
+        return criterion in self.advisory or (criterion == "checklist" and self.checklist == "advisory") or (
+            criterion == "hotfixes" and self.hotfixes == "advisory")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -1164,9 +1167,10 @@ def _check_gate(ctx: _Context) -> None:
                 re.compile(command.expect_output)
             except re.error as exc:
                 ctx.add(("gate", "commands", index, "expect_output"), f"is not a valid regular expression: {exc}")
-    if gate.checklist == "off" and "checklist" in gate.advisory:
-        ctx.add(("gate", "advisory", gate.advisory.index("checklist")),
-                "lists checklist, but gate.checklist is off", "set gate.checklist: advisory instead")
+    for mode, key in ((gate.checklist, "checklist"), (gate.hotfixes, "hotfixes")):
+        if mode == "off" and key in gate.advisory:
+            ctx.add(("gate", "advisory", gate.advisory.index(key)),
+                    f"lists {key}, but gate.{key} is off", f"set gate.{key}: advisory instead")
 
 
 def _check_unique_names(ctx: _Context, section: str, names: list[str],

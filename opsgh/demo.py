@@ -32,6 +32,7 @@ class DemoStep:
     expect_exit: int = 0
     user: str = "alice"
     event: Callable[[Team], str] | None = None
+    argv_of: Callable[[Team], tuple[str, ...]] | None = None  # argv known only then (e.g. a PR number)
 
 
 def _new_feature(team: Team) -> str:
@@ -102,6 +103,30 @@ def _same_files(team: Team) -> str:
             "with the fix)")
 
 
+HOTFIX = "payment-timeout"
+
+
+def _fix_and_merge_hotfix(team: Team) -> str:
+    number, merge = team.finish_hotfix(f"hotfix/{HOTFIX}", {
+        "app/checkout.py": "def checkout(cart):\n    return {'total': cart.total(), 'timeout': 5}\n",
+    }, "fix: time out payments after 5 s", author="bob", reviewer="bob")
+    return (f"bob pushed the fix to hotfix/{HOTFIX} and marked #{number} ready; CI went green, it was approved and "
+            f"merged into prod with a merge commit ({merge[:7]}): prod now has a fix main lacks")
+
+
+def _hotfix_number(team: Team) -> str:
+    return str(team.pull(f"hotfix/{HOTFIX}", "prod")["number"])
+
+
+def _show_backport(team: Team) -> str:
+    hotfix = team.pull(f"hotfix/{HOTFIX}", "prod")
+    pull = team.pull(f"backport/{hotfix['number']}-to-main", "main")
+    labels = ", ".join(label["name"] for label in pull["labels"])
+    reviewers = ", ".join(user["login"] for user in pull["requested_reviewers"]) or "nobody"
+    return (f"#{pull['number']} {pull['title']!r} ({pull['head']['ref']} -> main), labels: {labels}; "
+            f"review requested from {reviewers}")
+
+
 def demo_steps(seed: SeedInfo, verify_config: str | None = None,
                new_repository: str | None = None) -> list[DemoStep]:
     """The walk, in order: every step is an opsgh command against the seeded repository.
@@ -168,6 +193,14 @@ def demo_steps(seed: SeedInfo, verify_config: str | None = None,
         DemoStep("CI goes green and a reviewer approves", event=_ci_and_approval),
         DemoStep("Ship the re-armed release", ("--repo", repo, "ship")),
         DemoStep("prod and main hold the same files", event=_same_files),
+        DemoStep("Production breaks: start a hotfix from prod (a branch and a draft PR back into prod)",
+                 ("--repo", repo, "hotfix", "start", HOTFIX)),
+        DemoStep("The fix lands on prod", event=_fix_and_merge_hotfix),
+        DemoStep("Back-port it to main: the change that landed, cherry-picked with -x, as a PR",
+                 argv_of=lambda team: ("--repo", repo, "backport", _hotfix_number(team))),
+        DemoStep("The back-port PR", event=_show_backport),
+        DemoStep("Back-port again: the PR exists, nothing is duplicated",
+                 argv_of=lambda team: ("--repo", repo, "backport", _hotfix_number(team))),
         DemoStep("Meanwhile someone relaxes prod's protection by hand", event=_relax_protection),
         DemoStep("The drift check notices (exit 1)", ("--repo", repo, "protect", "check"), expect_exit=1),
         DemoStep("Repair it: one write", ("--repo", repo, "protect", "apply", "--yes")),
@@ -280,9 +313,10 @@ def _walk(steps: Sequence[DemoStep], seed: SeedInfo, sandbox: Sandbox, run_cli: 
             "GITHUB_GRAPHQL_URL": sandbox.graphql_url,
             "HOME": workdir,
         }
+        argv = step.argv_of(people) if step.argv_of is not None else step.argv
         echo(f"\n== {number}. {step.title} (as {step.user})")
-        echo(f"$ opsgh {shlex.join(step.argv)}")
-        code = run_cli(list(step.argv), environ)
+        echo(f"$ opsgh {shlex.join(argv)}")
+        code = run_cli(list(argv), environ)
         if code != step.expect_exit:
             failures.append(f"step {number} exited {code}, expected {step.expect_exit}")
     return failures

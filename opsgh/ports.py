@@ -277,6 +277,9 @@ class PullShipState:
     merge_commit_sha: str | None
     labels: tuple[str, ...] = ()
     latest_reviews: tuple[tuple[str, str], ...] = ()  # (reviewer login, APPROVED/CHANGES_REQUESTED/...)
+    # The checks the base branch's rulesets require (baseRef.rules); None: not read (base deleted, GHES
+    # without rulesets).
+    base_ruleset_contexts: tuple[str, ...] | None = None
     node_id: str = ""  # the GraphQL id (what mutations such as revertPullRequest take)
     created_at: str | None = None  # ISO 8601 (UTC)
 

@@ -18,6 +18,7 @@ from opsgh.errors import GitHubError, NotFound, ValidationFailed
 from opsgh.gate.security import AlertsRead
 from opsgh.github.auth import AppInstallationTokens, StaticToken, token_kind
 from opsgh.github.gateway_commands import CommandGatewayMixin
+from opsgh.github.gateway_hotfix import HotfixGatewayMixin
 from opsgh.github.gateway_protect import ProtectGatewayMixin, repo_info
 from opsgh.github.gateway_rollback import RollbackGatewayMixin
 from opsgh.github.gateway_ship import ShipGatewayMixin
@@ -138,7 +139,8 @@ def _pull_info(data: dict[str, Any]) -> PullInfo:
     )
 
 
-class GitHubGateway(ShipGatewayMixin, RollbackGatewayMixin, ProtectGatewayMixin, CommandGatewayMixin):
+class GitHubGateway(ShipGatewayMixin, RollbackGatewayMixin, ProtectGatewayMixin, CommandGatewayMixin,
+                    HotfixGatewayMixin):
     """GitHub for the core: typed values in, typed values and typed errors out."""
 
     def __init__(self, transport: Transport, *, token_kind_name: str) -> None:

@@ -92,7 +92,20 @@ def pull_state_of(pull: dict[str, Any], checks: tuple[CheckContextState, ...]) -
         labels=tuple(str(n["name"]) for n in (pull.get("labels") or {}).get("nodes") or () if n),
         latest_reviews=tuple((_login(n.get("author")) or "ghost", str(n["state"]))
                              for n in (pull.get("latestReviews") or {}).get("nodes") or () if n),
+        base_ruleset_contexts=_ruleset_contexts(pull.get("baseRef")),
     )
+
+
+def _ruleset_contexts(base_ref: Any) -> tuple[str, ...] | None:
+    """The required check names of the base branch's ruleset rules (`baseRef.rules`), None when unread."""
+    if not isinstance(base_ref, dict) or not isinstance(base_ref.get("rules"), dict):
+        return None
+    contexts: list[str] = []
+    for rule in base_ref["rules"].get("nodes") or ():
+        if isinstance(rule, dict) and rule.get("type") == "REQUIRED_STATUS_CHECKS":
+            parameters = rule.get("parameters") or {}
+            contexts.extend(str(c["context"]) for c in parameters.get("requiredStatusChecks") or ())
+    return tuple(dict.fromkeys(contexts))
 
 
 class ShipGatewayMixin:

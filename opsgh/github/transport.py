@@ -119,6 +119,10 @@ class Transport:
     def close(self) -> None:
         self._client.close()
 
+    def current_token(self) -> str | None:
+        """The token requests carry now (git over HTTPS sends the same one; an App's is refreshed)."""
+        return self._token_provider()
+
     def __enter__(self) -> Transport:
         return self
 

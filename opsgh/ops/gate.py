@@ -1,8 +1,9 @@
 """`opsgh gate [PR]`: the go/no-go of the Release PR at its head SHA.
 
 Gathering is separate from judging: `gather` reads what the configured criteria need with as few
-requests as possible (one GraphQL read of the PR state, labels, latest reviews and checks, polled
-while `mergeable` is unknown; the required contexts of the production branch; then only what is
+requests as possible (one GraphQL read of the PR state, labels, latest reviews, checks and the base
+branch's ruleset rules, polled while `mergeable` is unknown; the branch for classic protection's
+required contexts; then only what is
 configured: blocking issues, the release diff for migrations, security alerts, team members).
 `evaluate_gate` is pure and is what `opsgh ship` calls at the head it pins.
 
@@ -13,7 +14,7 @@ The network criteria (HTTP probes, parity, command probes: `opsgh.gate.probes`, 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -23,6 +24,7 @@ from opsgh.errors import PreconditionFailed
 from opsgh.gate.checklist import evaluate_checklist
 from opsgh.gate.checks import evaluate_checks
 from opsgh.gate.commands import evaluate_commands
+from opsgh.gate.hotfixes import HotfixesRead, evaluate_hotfixes, read_hotfixes
 from opsgh.gate.issues import evaluate_issues
 from opsgh.gate.mergeability import evaluate_mergeability
 from opsgh.gate.migrations import evaluate_migrations
@@ -33,7 +35,7 @@ from opsgh.gate.reviews import Review, evaluate_reviews
 from opsgh.gate.security import AlertsRead, evaluate_security
 from opsgh.gate.verdict import CriterionResult, Outcome, Verdict
 from opsgh.gate.windows import evaluate_freezes, evaluate_windows
-from opsgh.ports import BranchChecks, FileChange, IssueInfo, PullShipState, ShipPort
+from opsgh.ports import BranchChecks, ComparePage, FileChange, IssueInfo, PullShipState, ShipPort
 
 # The check run (or commit status) `opsgh gate --publish` writes: the gate never judges itself (a
 # previous NO-GO on the same head would otherwise keep it NO-GO forever, even when it is required).
@@ -62,6 +64,7 @@ class GateData:
     files: tuple[FileChange, ...] = ()
     files_complete: bool = True
     alerts: tuple[AlertsRead, ...] = field(default_factory=tuple)
+    hotfixes: HotfixesRead | None = None
 
 
 def locate_release_pull(port: ShipPort, repo: str, config: Config, pr_number: int | None) -> int:
@@ -94,7 +97,11 @@ def wait_for_mergeable(port: ShipPort, repo: str, pull: PullShipState, clock: Cl
 def gather(port: ShipPort, repo: str, config: Config, clock: Clock, pull: PullShipState) -> GateData:
     """Read what the configured criteria need, for `pull` as already read (its head is the one judged)."""
     gate_config = config.gate
-    branch = port.branch_checks(repo, config.branches.production)
+    production = config.branches.production
+    known = pull.base_ruleset_contexts if pull.base_ref == production else None
+    branch = port.branch_checks(repo, production, rulesets=known is None)
+    if known:  # the PR read carried the rulesets' required checks: no REST read of the rules
+        branch = replace(branch, required_contexts=tuple(dict.fromkeys((*branch.required_contexts, *known))))
     reviews = tuple(Review(login, state) for login, state in pull.latest_reviews)
     issues: tuple[IssueInfo, ...] = ()
     if gate_config.blocking_issue_labels:
@@ -106,8 +113,10 @@ def gather(port: ShipPort, repo: str, config: Config, clock: Clock, pull: PullSh
         issues = tuple(seen.values())
     files: list[FileChange] = []
     complete = True
+    compared: ComparePage | None = None  # the first page of base...head, when read (hotfixes reuse it)
     if gate_config.migrations.paths:
         for page in port.compare(repo, pull.base_sha, pull.head_sha):
+            compared = page
             if page.files is not None:
                 files.extend(page.files)
                 complete = len(page.files) < 300
@@ -117,8 +126,9 @@ def gather(port: ShipPort, repo: str, config: Config, clock: Clock, pull: PullSh
     for source, level in (("dependabot", security.dependabot), ("code_scanning", security.code_scanning)):
         if level != "none":
             alerts.append(port.security_alerts(repo, source, level))
+    hotfixes = read_hotfixes(port, repo, config, pull, compared) if gate_config.hotfixes != "off" else None
     return GateData(pull, branch, pull.labels, reviews, _team_members(port, repo, gate_config.approvals.teams), issues,
-                    tuple(files), complete, tuple(alerts))
+                    tuple(files), complete, tuple(alerts), hotfixes)
 
 
 def _team_members(port: ShipPort, repo: str, teams: Sequence[str]) -> dict[str, tuple[str, ...]] | None:
@@ -169,6 +179,8 @@ def evaluate_gate(config: Config, data: GateData, now: datetime) -> list[Criteri
         evaluate_migrations(gate_config.migrations, data.files, data.labels, files_complete=data.files_complete,
                             advisory=advisory("migrations")),
         evaluate_checklist(gate_config.checklist, pull.body, advisory=advisory("checklist")),
+        evaluate_hotfixes(gate_config.hotfixes, data.hotfixes, production=config.branches.production,
+                          staging=config.branches.staging, advisory=advisory("hotfixes")),
     ]
     return results
 

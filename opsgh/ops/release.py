@@ -94,11 +94,13 @@ class Fingerprint:
     behind: int
     inputs: str  # digest of the configuration, the packaged templates and the opsgh version
     bump: BumpLevel | None = None  # release.versioning semver: the version bump `opsgh ship` tags
+    hotfixes: int | None = None  # commits on production that staging lacks (not back-ported): the gate reads it
 
     def marker(self) -> str:
         bump = f" bump={self.bump}" if self.bump else ""
+        hotfixes = f" hotfixes={self.hotfixes}" if self.hotfixes is not None else ""
         return (f"{MARKER} v1 base={self.base} merge-base={self.merge_base} head={self.head} ahead={self.ahead} "
-                f"behind={self.behind} inputs={self.inputs}{bump} -->")
+                f"behind={self.behind} inputs={self.inputs}{bump}{hotfixes} -->")
 
     @classmethod
     def parse(cls, body: str | None) -> Fingerprint | None:
@@ -108,9 +110,11 @@ class Fingerprint:
         fields = dict(_FIELD.findall(found.group(1)))
         try:
             bump = fields.get("bump")
+            hotfixes = fields.get("hotfixes")
             return cls(fields["base"], fields["merge-base"], fields["head"], int(fields["ahead"]),
                        int(fields["behind"]), fields["inputs"],
-                       next((level for level in BUMP_LEVELS if level == bump), None))
+                       next((level for level in BUMP_LEVELS if level == bump), None),
+                       int(hotfixes) if hotfixes is not None else None)
         except (KeyError, ValueError):
             return None
 
@@ -427,7 +431,7 @@ def _release_once(port: GitHubPort, repo: str, config: Config, clock: Clock, *, 
     # The bump from the whole changelog (the body may list a cut one); only semver tags need it.
     bump = bump_level(changelog) if config.release.versioning == "semver" else None
     fingerprint = Fingerprint(first.base_sha, first.merge_base_sha, tip, first.ahead_by, first.behind_by, inputs,
-                              bump)
+                              bump, len(hotfixes.commits))
     context: dict[str, Any] = {
         "repo": repo, "staging": staging, "production": production, "title": title,
         "compare_url": first.html_url, "tip": tip, "risks": risks, "checklist_mode": config.gate.checklist,

@@ -212,6 +212,29 @@ class Team:
     def pull_body(self, number: int) -> str:
         return str(self._call(self.tokens["alice"], "GET", f"{self.api}/pulls/{number}", None)["body"] or "")
 
+    def pull(self, head: str, base: str) -> dict[str, Any]:
+        """The newest pull request head -> base, any state."""
+        answer = httpx.get(f"{self.sandbox.url}{self.api}/pulls", timeout=30,
+                           params={"head": f"{self.owner}:{head}", "base": base, "state": "all"},
+                           headers={"Authorization": f"Bearer {self.tokens['alice']}"})
+        return dict(answer.json()[0])
+
+    def finish_hotfix(self, branch: str, files: dict[str, str], message: str, *, author: str,
+                      reviewer: str) -> tuple[int, str]:
+        """A hotfix PR into prod, as the team finishes it: the fix pushed, "Ready for review", green CI,
+        an approval, merged with a merge commit. Returns (number, merge sha)."""
+        head = self.sandbox.commit(self.owner, self.repo, branch, files, message,
+                                   author=self.sandbox.signature(author))
+        pull = self.pull(branch, "prod")
+        self._call(self.tokens[author], "POST", "/graphql", {
+            "query": "mutation($id: ID!) { markPullRequestReadyForReview(input: {pullRequestId: $id}) "
+                     "{ pullRequest { isDraft } } }", "variables": {"id": pull["node_id"]}})
+        self.report_ci(head)
+        self.approve(pull["number"], reviewer)
+        merged = self._call(self.tokens["alice"], "PUT", f"{self.api}/pulls/{pull['number']}/merge",
+                            {"merge_method": "merge", "sha": head})
+        return int(pull["number"]), str(merged["sha"])
+
     def last_comment(self, number: int) -> str:
         answer = httpx.get(f"{self.sandbox.url}{self.api}/issues/{number}/comments", timeout=30,
                            headers={"Authorization": f"Bearer {self.tokens['alice']}"})

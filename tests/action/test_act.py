@@ -77,3 +77,29 @@ def test_a_bad_input_fails_the_step_with_an_annotation(shop: ReleaseRepo, act: A
     assert result.code != 0
     assert "::error title=opsgh::unknown command 'deploy-everything'" in result.log or \
         "unknown command 'deploy-everything'" in result.log
+
+
+def test_a_merged_hotfix_triggers_the_backport(sandbox: Sandbox, sandbox_clock: FakeClock, tmp_path: Path) -> None:
+    """pull_request closed+merged into prod from hotfix/...: the action cherry-picks it (real git, over the
+    sandbox's smart HTTP) and opens the back-port PR to main."""
+    from hotfix_support import CONFIG as HOTFIX_CONFIG
+    from hotfix_support import HotfixRepo
+    from webhooks import pull_request_event
+
+    repo = HotfixRepo(sandbox, sandbox_clock, config=HOTFIX_CONFIG)
+    try:
+        token = sandbox.installation_token(sandbox.add_app("opsgh-act", "acme", permissions=APP_PERMISSIONS))
+        act = ActRepo(tmp_path, repo.full_name, sandbox.url, sandbox.graphql_url)
+        fixed = "def charge(amount):\n    return gateway.charge(amount, timeout=5)\n"
+        hotfix = repo.hotfix("payment-timeout", [{"app/pay.py": fixed}], "fix: payment timeout")
+        payload = pull_request_event("pull_request.closed", repo.full_name, number=hotfix["number"], base="prod",
+                                     head="hotfix/payment-timeout", merged=True)
+        result = act.run("pull_request", payload, token)
+        assert result.code == 0, result.log[-3000:]
+        [pull] = repo.pulls(head=f"acme:backport/{hotfix['number']}-to-main", base="main")
+        assert result.outputs()["pr-number"] == str(pull["number"])
+        branch = f"refs/heads/backport/{hotfix['number']}-to-main"
+        assert repo.git("show", f"{branch}:app/pay.py") == fixed.strip()
+        assert "(cherry picked from commit " in repo.git("log", "-1", "--format=%B", branch)
+    finally:
+        repo.close()

@@ -164,8 +164,8 @@ def test_a_destructive_migration_needs_the_label_and_the_requests_stay_few(sandb
         assert len(verdict.reasons) == 1
         assert verdict.reasons[0].startswith("Migrations: 1 destructive statement(s) in migrations; add the label "
                                              "'destructive-ok'")
-        # PR state + labels + reviews + checks (GraphQL), branch, rulesets, P0 issues, compare, Dependabot alerts.
-        assert len(gateway.ledger) == 6, gateway.ledger.summary()
+        # PR state + labels + reviews + checks + base rules (GraphQL), branch, P0 issues, compare, Dependabot alerts.
+        assert len(gateway.ledger) == 5, gateway.ledger.summary()
 
         shop.call("POST", "/labels", {"name": "destructive-ok", "color": "b60205", "description": "Approved"},
                   expect=201)
@@ -238,7 +238,7 @@ def test_probes_and_commands_join_the_verdict(sandbox: Sandbox, sandbox_clock: F
         shop.close()
 
 
-def test_a_gate_without_issues_migrations_or_alerts_costs_three_requests(sandbox: Sandbox,
+def test_a_gate_without_issues_migrations_or_alerts_costs_two_requests(sandbox: Sandbox,
                                                                          sandbox_clock: FakeClock) -> None:
     shop = ReleaseRepo(sandbox, sandbox_clock)
     try:
@@ -247,7 +247,7 @@ def test_a_gate_without_issues_migrations_or_alerts_costs_three_requests(sandbox
         shop.report("success")
         gateway = shop.gateway()
         gate(gateway, shop.full_name, shop.config, shop.clock, number)
-        # the PR state with its labels, latest reviews and checks (GraphQL), the branch, its rules
-        assert len(gateway.ledger) == 3, gateway.ledger.summary()
+        # the PR state with its labels, latest reviews, checks and its base's ruleset rules (GraphQL), the branch
+        assert len(gateway.ledger) == 2, gateway.ledger.summary()
     finally:
         shop.close()

@@ -58,7 +58,8 @@ def test_first_run_opens_one_pr_with_title_labels_and_body(sandbox: Sandbox, sho
     body = pull["body"]
     assert body == result.body
     assert Fingerprint.parse(body) == Fingerprint(shop.release_sha, shop.release_sha, shop.tip("main"), 3, 0,
-                                                  Fingerprint.parse(body).inputs)  # type: ignore[union-attr]
+                                                  Fingerprint.parse(body).inputs,  # type: ignore[union-attr]
+                                                  hotfixes=0)
     assert "#### Features\n\n- **search:** add product search #1 (@bob)" in body
     assert "#### Bug fixes\n\n- round the cart total #2 (@alice)" in body
     direct = shop.tip("main")

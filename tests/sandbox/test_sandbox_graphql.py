@@ -365,3 +365,90 @@ def test_authentication_and_the_enterprise_path(sandbox: Sandbox, shop: Shop,
     assert answer == {"data": {"viewer": {"login": "carol"}, "repository": {"nameWithOwner": "acme/shop"}}}
     assert shop.reader.post("/graphql", json={"variables": {}}).json() == {
         "errors": [{"message": "A query attribute must be specified and must be a string."}]}
+
+
+# ---------------------------------------------------------------------------------------------------
+# markPullRequestReadyForReview
+
+READY = """
+mutation Ready($id: ID!) {
+  markPullRequestReadyForReview(input: {pullRequestId: $id}) {
+    pullRequest { number isDraft }
+  }
+}
+"""
+
+
+def test_a_draft_is_marked_ready_for_review(shop: Shop) -> None:
+    response = shop.writer.post("/repos/acme/shop/pulls", json={"title": "WIP", "head": "feature", "base": "main",
+                                                                "draft": True})
+    draft = response.json()
+    assert draft["draft"] is True
+    assert shop.writer.put("/repos/acme/shop/pulls/1/merge").status_code == 405  # a draft does not merge
+    forbidden = run(shop.reader, READY, {"id": draft["node_id"]})
+    assert forbidden["errors"][0]["type"] == "FORBIDDEN"
+    assert shop.admin.get("/repos/acme/shop/pulls/1").json()["draft"] is True
+
+    answer = run(shop.writer, READY, {"id": draft["node_id"]})  # bob, the author
+    assert answer == {"data": {"markPullRequestReadyForReview": {"pullRequest": {"number": 1, "isDraft": False}}}}
+    assert shop.admin.get("/repos/acme/shop/pulls/1").json()["draft"] is False
+    again = run(shop.admin, READY, {"id": draft["node_id"]})  # not a draft any more: nothing changes
+    assert again["data"]["markPullRequestReadyForReview"]["pullRequest"]["isDraft"] is False
+    assert shop.writer.put("/repos/acme/shop/pulls/1/merge").status_code == 200
+    closed = run(shop.admin, READY, {"id": draft["node_id"]})
+    assert closed["errors"][0]["type"] == "UNPROCESSABLE"
+
+
+BASE_RULES = """
+query BaseRules($owner: String!, $name: String!, $number: Int!) {
+  repository(owner: $owner, name: $name) {
+    pullRequest(number: $number) {
+      baseRef {
+        name
+        rules(first: 100) {
+          totalCount
+          nodes {
+            type
+            parameters {
+              __typename
+              ... on RequiredStatusChecksParameters {
+                strictRequiredStatusChecksPolicy
+                requiredStatusChecks { context integrationId }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+"""
+
+
+def test_the_base_refs_ruleset_rules_as_the_rules_api_lists_them(sandbox: Sandbox, shop: Shop) -> None:
+    from opsgh.sandbox.routes.rulesets import add_ruleset
+
+    shop.open()
+    empty = run(shop.reader, BASE_RULES, VARIABLES)["data"]["repository"]["pullRequest"]["baseRef"]
+    assert empty == {"name": "main", "rules": {"totalCount": 0, "nodes": []}}
+    add_ruleset(sandbox, "acme", "shop", {
+        "name": "main checks", "target": "branch", "enforcement": "active",
+        "conditions": {"ref_name": {"include": ["~DEFAULT_BRANCH"], "exclude": []}},
+        "rules": [{"type": "deletion"},
+                  {"type": "required_status_checks", "parameters": {
+                      "strict_required_status_checks_policy": True,
+                      "required_status_checks": [{"context": "ci", "integration_id": 15368}, {"context": "lint"}]}}]})
+    add_ruleset(sandbox, "acme", "shop", {
+        "name": "only evaluated", "target": "branch", "enforcement": "evaluate",
+        "conditions": {"ref_name": {"include": ["~ALL"], "exclude": []}},
+        "rules": [{"type": "required_status_checks", "parameters": {
+            "strict_required_status_checks_policy": False, "required_status_checks": [{"context": "e2e"}]}}]})
+    rules = run(shop.reader, BASE_RULES, VARIABLES)["data"]["repository"]["pullRequest"]["baseRef"]["rules"]
+    assert rules == {"totalCount": 2, "nodes": [
+        {"type": "DELETION", "parameters": None},
+        {"type": "REQUIRED_STATUS_CHECKS", "parameters": {
+            "__typename": "RequiredStatusChecksParameters", "strictRequiredStatusChecksPolicy": True,
+            "requiredStatusChecks": [{"context": "ci", "integrationId": 15368},
+                                     {"context": "lint", "integrationId": None}]}}]}
+    rest = shop.reader.get("/repos/acme/shop/rules/branches/main").json()
+    assert [r["type"] for r in rest] == ["deletion", "required_status_checks"]  # the same rules, both ways

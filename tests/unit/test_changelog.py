@@ -146,6 +146,24 @@ def test_hotfixes_since_the_last_release() -> None:
     assert find_hotfixes([], main_only).commits == ()
 
 
+def test_a_merge_commit_backported_whole_covers_the_commits_it_brought() -> None:
+    main_only = [commit("c1", ("a0",), "feat: x")]
+    prod_only = [
+        commit("bb1", ("f0", "aa1"), "Merge pull request #7 from acme/main\n\nRelease 2027-01-01"),  # f0 on main
+        commit("cc1", ("bb1",), "Start hotfix x"),
+        commit("cc2", ("cc1",), "fix: payment timeout"),
+        commit("dd1", ("bb1", "cc2"), "Merge pull request #10 from acme/hotfix/x"),
+        commit("ee1", ("dd1",), "fix: another one, pushed straight to prod"),
+    ]
+    assert [c.sha for c in find_hotfixes(prod_only, main_only).commits] == [sha("cc1"), sha("cc2"), sha("ee1")]
+    # `opsgh backport` of a merge-committed hotfix: one commit, `cherry-pick -x -m 1` of the merge
+    pick = commit("c2", ("c1",), f"Merge pull request #10 from acme/hotfix/x\n\n(cherry picked from commit "
+                                 f"{sha('dd1')})")
+    found = find_hotfixes(prod_only, [*main_only, pick])
+    assert [c.sha for c in found.commits] == [sha("ee1")]
+    assert found.backported == (sha("cc1"), sha("cc2"))
+
+
 def test_keep_cuts_from_the_end_and_counts_what_it_left_out() -> None:
     commits, pulls = _history()
     changelog = build_changelog(commits, pulls)

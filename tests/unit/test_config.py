@@ -143,7 +143,7 @@ def test_unknown_key_suggests_the_nearest_valid_key() -> None:
 
 def test_unknown_key_without_a_near_one_lists_the_valid_keys() -> None:
     err = _error("hotfix:\n  zzzzzz: 1\n")
-    assert err.reason == "unknown key (expected one of: prefix, backport_to, on_conflict)"
+    assert err.reason == "unknown key (expected one of: prefix, backport_to, on_conflict, labels)"
 
 
 def test_wrong_type_names_the_expected_type() -> None:

@@ -268,6 +268,69 @@ def _pull_state(pr: PullRequest) -> str:
 # Pull requests
 
 
+class RefNode:
+    """A branch (`refs/heads/<name>`) and the rules of the active rulesets that apply to it, as
+    GET /repos/{owner}/{repo}/rules/branches/{branch} lists them (read access is enough)."""
+
+    TYPENAME: ClassVar[str] = "Ref"
+
+    def __init__(self, ctx: Context, repo: RepoState, branch: str) -> None:
+        self.ctx, self.repo, self.branch = ctx, repo, branch
+
+    def id(self, info: Info) -> str:
+        return node_id("Ref", f"{self.repo.id}:refs/heads/{self.branch}")
+
+    def name(self, info: Info) -> str:
+        return self.branch
+
+    def prefix(self, info: Info) -> str:
+        return "refs/heads/"
+
+    def rules(self, info: Info, after: str | None = None, before: str | None = None, first: int | None = None,
+              last: int | None = None) -> dict[str, Any]:
+        from opsgh.sandbox.rules import active_rulesets
+
+        found = [RepositoryRuleNode(ruleset.id, index, rule)
+                 for ruleset in active_rulesets(self.repo, f"refs/heads/{self.branch}")
+                 for index, rule in enumerate(ruleset.rules)]
+        return connection(found, "rules", first=first, last=last, after=after, before=before)
+
+
+class RepositoryRuleNode:
+    """One rule of a ruleset. `parameters` is modelled for required status checks only: the sandbox
+    answers null for the parameters of other rule types (opsgh reads no others through GraphQL)."""
+
+    TYPENAME: ClassVar[str] = "RepositoryRule"
+
+    def __init__(self, ruleset_id: int, index: int, rule: dict[str, Any]) -> None:
+        self.ruleset_id, self.index, self.rule = ruleset_id, index, rule
+
+    def id(self, info: Info) -> str:
+        return node_id("RepositoryRule", f"{self.ruleset_id}:{self.index}")
+
+    def type(self, info: Info) -> str:
+        return str(self.rule.get("type", "")).upper()
+
+    def parameters(self, info: Info) -> RequiredStatusChecksNode | None:
+        if self.rule.get("type") != "required_status_checks":
+            return None
+        return RequiredStatusChecksNode(dict(self.rule.get("parameters") or {}))
+
+
+class RequiredStatusChecksNode:
+    TYPENAME: ClassVar[str] = "RequiredStatusChecksParameters"
+
+    def __init__(self, parameters: dict[str, Any]) -> None:
+        self.parameters = parameters
+
+    def requiredStatusChecks(self, info: Info) -> list[dict[str, Any]]:
+        return [{"context": str(check["context"]), "integrationId": check.get("integration_id")}
+                for check in self.parameters.get("required_status_checks") or ()]
+
+    def strictRequiredStatusChecksPolicy(self, info: Info) -> bool:
+        return bool(self.parameters.get("strict_required_status_checks_policy"))
+
+
 class PullRequestNode:
     TYPENAME: ClassVar[str] = "PullRequest"
 
@@ -346,6 +409,11 @@ class PullRequestNode:
 
     def headRefOid(self, info: Info) -> str:
         return self.pr.head_sha
+
+    def baseRef(self, info: Info) -> RefNode | None:
+        """The base branch, when it still exists (GitHub answers null for a deleted one)."""
+        exists = self.ctx.app.git_repo(self.repo).ref(f"refs/heads/{self.pr.base_ref}") is not None
+        return RefNode(self.ctx, self.repo, self.pr.base_ref) if exists else None
 
     def baseRefName(self, info: Info) -> str:
         return self.pr.base_ref
@@ -724,15 +792,39 @@ class Root:
                 return BotNode(self.ctx, user) if kind == "Bot" else UserNode(self.ctx, user)
         return None
 
-    def revertPullRequest(self, info: Info, input: dict[str, Any]) -> dict[str, Any]:
-        pull_request_id = str(input["pullRequestId"])
+    def _pull_request(self, pull_request_id: str) -> tuple[RepoState, PullRequest]:
+        """The pull request a mutation's `pullRequestId` names (GitHub's NOT_FOUND when it cannot be seen)."""
         decoded = decode_node_id(pull_request_id)
         found = None
         if decoded is not None and decoded[0] == "PullRequest" and decoded[1].isdigit():
             found = pulls.pull_by_id(self.ctx.app, int(decoded[1]))
         if found is None or not self._readable(found[0]):
             raise not_found(f"Could not resolve to a node with the global id of '{pull_request_id}'")
-        repo, pr = found
+        return found
+
+    def markPullRequestReadyForReview(self, info: Info, input: dict[str, Any]) -> dict[str, Any]:
+        """"Ready for review" (what `gh pr ready` sends): a draft becomes an ordinary pull request; one that
+        is not a draft stays as it is. Needs write access, or being its author."""
+        pull_request_id = str(input["pullRequestId"])
+        repo, pr = self._pull_request(pull_request_id)
+        request = self.ctx.request
+        author = request.auth.login is not None and request.auth.login.lower() == pr.user.lower()
+        if not author:
+            try:
+                request.require(repo, "write", permission="pull_requests")
+            except ApiError:
+                raise GitHubGraphQLError("FORBIDDEN", f"{request.auth.login} does not have the correct permissions "
+                                         "to execute `MarkPullRequestReadyForReview`") from None
+        if pr.state != "open":
+            raise GitHubGraphQLError("UNPROCESSABLE", "Pull request is closed")
+        if pr.draft:
+            pr.draft = False
+            pr.updated_at = self.ctx.app.now()
+        return {"clientMutationId": input.get("clientMutationId"), "pullRequest": PullRequestNode(self.ctx, repo, pr)}
+
+    def revertPullRequest(self, info: Info, input: dict[str, Any]) -> dict[str, Any]:
+        pull_request_id = str(input["pullRequestId"])
+        repo, pr = self._pull_request(pull_request_id)
         request = self.ctx.request
         try:
             request.require(repo, "write", permission="contents")
@@ -757,7 +849,7 @@ class Root:
                 "revertPullRequest": PullRequestNode(self.ctx, repo, reverted)}
 
 
-ABSTRACT_TYPES = ("Node", "Actor", "StatusCheckRollupContext")
+ABSTRACT_TYPES = ("Node", "Actor", "StatusCheckRollupContext", "RuleParameters")
 
 
 def _resolve_type(value: Any, info: Info, abstract_type: Any) -> str | None:

@@ -42,6 +42,7 @@ type Query {
 }
 
 type Mutation {
+  markPullRequestReadyForReview(input: MarkPullRequestReadyForReviewInput!): MarkPullRequestReadyForReviewPayload
   revertPullRequest(input: RevertPullRequestInput!): RevertPullRequestPayload
 }
 
@@ -117,6 +118,7 @@ type PullRequestConnection {
 type PullRequest implements Node {
   additions: Int!
   author: Actor
+  baseRef: Ref
   baseRefName: String!
   baseRefOid: GitObjectID!
   body: String!
@@ -303,6 +305,70 @@ type StatusContext implements Node {
   targetUrl: URI
 }
 
+type Ref implements Node {
+  id: ID!
+  name: String!
+  prefix: String!
+  rules(after: String, before: String, first: Int, last: Int): RepositoryRuleConnection
+}
+
+type RepositoryRuleConnection {
+  nodes: [RepositoryRule]
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type RepositoryRule implements Node {
+  id: ID!
+  parameters: RuleParameters
+  type: RepositoryRuleType!
+}
+
+union RuleParameters = RequiredStatusChecksParameters
+
+type RequiredStatusChecksParameters {
+  requiredStatusChecks: [StatusCheckConfiguration!]!
+  strictRequiredStatusChecksPolicy: Boolean!
+}
+
+type StatusCheckConfiguration {
+  context: String!
+  integrationId: Int
+}
+
+enum RepositoryRuleType {
+  CREATION
+  UPDATE
+  DELETION
+  REQUIRED_LINEAR_HISTORY
+  MERGE_QUEUE
+  REQUIRED_REVIEW_THREAD_RESOLUTION
+  REQUIRED_DEPLOYMENTS
+  REQUIRED_SIGNATURES
+  PULL_REQUEST
+  REQUIRED_STATUS_CHECKS
+  REQUIRED_WORKFLOW_STATUS_CHECKS
+  NON_FAST_FORWARD
+  AUTHORIZATION
+  TAG
+  MERGE_QUEUE_LOCKED_REF
+  LOCK_BRANCH
+  MAX_REF_UPDATES
+  COMMIT_MESSAGE_PATTERN
+  COMMIT_AUTHOR_EMAIL_PATTERN
+  COMMITTER_EMAIL_PATTERN
+  BRANCH_NAME_PATTERN
+  TAG_NAME_PATTERN
+  FILE_PATH_RESTRICTION
+  MAX_FILE_PATH_LENGTH
+  FILE_EXTENSION_RESTRICTION
+  MAX_FILE_SIZE
+  WORKFLOWS
+  SECRET_SCANNING
+  WORKFLOW_UPDATES
+  CODE_SCANNING
+}
+
 enum StatusState {
   ERROR
   EXPECTED
@@ -330,6 +396,16 @@ enum CheckConclusionState {
   STARTUP_FAILURE
   SUCCESS
   TIMED_OUT
+}
+
+input MarkPullRequestReadyForReviewInput {
+  clientMutationId: String
+  pullRequestId: ID!
+}
+
+type MarkPullRequestReadyForReviewPayload {
+  clientMutationId: String
+  pullRequest: PullRequest
 }
 
 input RevertPullRequestInput {
