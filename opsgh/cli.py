@@ -592,7 +592,6 @@ def backport_command(state: CliState, pr: int, targets: tuple[str, ...], directo
       opsgh backport 57 --to main --to release/2.4 --dry-run
       opsgh backport 57 --checkout . --json
     """
-    from opsgh.clock import SystemClock
     from opsgh.git import BOT_IDENTITY, GitCheckout, default_identity
     from opsgh.ops.backport import BackportRequest, backport
 
@@ -601,7 +600,7 @@ def backport_command(state: CliState, pr: int, targets: tuple[str, ...], directo
     gateway = state.gateway()
     # In Actions the Actions bot commits (cherry-picks keep their authors); elsewhere, git's user here.
     identity = BOT_IDENTITY if state.environ.get("GITHUB_ACTIONS") == "true" else default_identity(directory)
-    with GitCheckout(gateway.clone_url(repo), gateway.git_token, SystemClock(), identity=identity,
+    with GitCheckout(gateway.clone_url(repo), gateway.git_token, state.clock(), identity=identity,
                      directory=directory) as git:
         result = backport(gateway, git, config, BackportRequest(repo, pr, targets, dry_run))
     opened = next((t for t in result.targets if t.pr_number is not None), None)

@@ -129,7 +129,8 @@ def render(results: dict[str, CellResult], elapsed: float, workers: int) -> str:
         "",
         "## Operations",
         "",
-        "| operation | run as | reads hit | writes hit | refusals (405/409/422) hit | 403 cell: the App lacks |",
+        "| operation | run as | reads hit | writes hit | rate limits and refusals (405/409/422) hit | "
+        "403 cell: the App lacks |",
         "|---|---|---|---|---|---|",
     ]
     for operation in OPERATIONS:

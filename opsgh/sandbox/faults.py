@@ -124,8 +124,9 @@ class Faults:
         answer (GitHub's error body for the status unless `body` is given; `{request_id}` in `message` is
         replaced). retry_after: adds `retry-after`. delay: seconds to wait (real time) before anything
         else (with `landed`: after the handler). drop: close the connection without answering. landed: run
-        the handler first (its effect stays), then answer `status` or drop. skip: let the first N matching requests through. times:
-        fire at most N times (None: forever).
+        the handler first (its effect stays), then answer `status` or drop. skip: let the first N matching
+        requests through. times: fire at most N times (None: forever). Git's smart HTTP is matched too
+        ("/acme/shop.git/git-receive-pack").
         """
         if isinstance(path, str) and path.startswith("re:"):
             path = re.compile(path[3:])

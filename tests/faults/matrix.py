@@ -34,6 +34,7 @@ REASON = "checkout errors above 5% since the release"
 
 BASE_CONFIG = """\
 branches: {staging: main, production: prod}
+hotfix: {backport_to: [main], on_conflict: draft-pr}
 release: {title: "Release {date}", tag: "v{date}", timezone: America/New_York, labels: [release]}
 ops_log: {issue: Ops Log}
 gate: {approvals: {min: 0}, checklist: "off"}
@@ -81,7 +82,8 @@ class Operation:
     run: Callable[[Cell], Outcome]
     expected: Callable[[Cell], list[Fact]]
     reads_mergeability: bool = False
-    # The write GitHub's refusals (405, 409, 422) hit, when not `write` (GitHub documents them per request).
+    # The REST write GitHub's refusals hit (rate limits, 405, 409, 422: GitHub documents them per request),
+    # when not `write` (backport: `write` is the git push).
     refused_write: tuple[str, str] | None = None
     # Makes GitHub compute the pull request's mergeability again (a base or head that moved), when the
     # set-up computed it already.
@@ -306,7 +308,41 @@ SLASH = Operation(
     expected=_slash_expected, reads_mergeability=True, recompute=_hotfix_on_prod)
 
 
-OPERATIONS: tuple[Operation, ...] = (RELEASE, GATE, SHIP, VERIFY_OP, ROLLBACK, PROTECT, SLASH)
+# backport ----------------------------------------------------------------------
+
+
+HOTFIX_TITLE = "fix: payment timeout"
+
+
+def _backport_prepare(cell: Cell) -> None:
+    """A hotfix merged into prod (a branch from prod, bob's approval, a merge commit); main moved on."""
+    world = cell.world
+    world.features("search")
+    world.sandbox.create_branch("acme", "shop", "hotfix/payment-timeout", "prod")
+    world.push({"app/pay.py": "TIMEOUT = 5\n"}, HOTFIX_TITLE, branch="hotfix/payment-timeout")
+    pull = world.call("POST", "/pulls", {"title": HOTFIX_TITLE, "head": "hotfix/payment-timeout", "base": "prod",
+                                         "body": "Checkout hangs on slow card networks."}, login="bob", expect=201)
+    world.call("PUT", f"/pulls/{pull['number']}/merge", {"merge_method": "merge"})
+    cell.context["hotfix"] = pull["number"]
+
+
+def _backport_expected(cell: Cell) -> list[Fact]:
+    number = cell.context["hotfix"]
+    return [("branch main", ""), ("branch prod", ""), PROD_PROTECTED,
+            ("branch hotfix/payment-timeout", "tree of prod"), (f"branch backport/{number}-to-main", "tree of other"),
+            (f"pull hotfix/payment-timeout->prod {HOTFIX_TITLE!r}", "merged labels=[]"),
+            (f"pull backport/{number}-to-main->main '[Backport main] {HOTFIX_TITLE}'", "open labels=[backport]")]
+
+
+BACKPORT = Operation(
+    "backport", "opsgh backport PR", read=("GET", "/repos/acme/shop/pulls/*"),
+    write=("POST", "/acme/shop.git/git-receive-pack"), refused_write=("POST", "/repos/acme/shop/pulls"),
+    lacking=("pull_requests",), prepare=_backport_prepare,
+    run=lambda cell: cell.world.cli(["backport", str(cell.context["hotfix"])], token=cell.token, timeout=cell.timeout),
+    expected=_backport_expected)
+
+
+OPERATIONS: tuple[Operation, ...] = (RELEASE, GATE, SHIP, VERIFY_OP, ROLLBACK, PROTECT, SLASH, BACKPORT)
 
 
 def config_for(operation: Operation, health_url: str | None) -> str:
@@ -351,7 +387,8 @@ class Fault:
 
 
 def target(operation: Operation, on: str) -> tuple[str, str]:
-    """The request a fault hits: the operation's read, its write, or the write GitHub's refusals hit."""
+    """The request a fault hits: the operation's read, its write, or the REST write GitHub's refusals (rate
+    limits included) hit."""
     if on == "read":
         return operation.read
     if on == "refusal":
@@ -426,11 +463,11 @@ FAULTS: tuple[Fault, ...] = (
                                                                                 times=None)),
           code=ExitCode.GITHUB, between=_later(3600)),
     Fault("secondary-limit-retry-after", "secondary rate limit (403) with retry-after: 30", "completes",
-          _on("write")(lambda cell, m, p: cell.world.sandbox.faults.rate_limited(m, p, "secondary", retry_after=30))),
+          _on("refusal")(lambda cell, m, p: cell.world.sandbox.faults.rate_limited(m, p, "secondary", retry_after=30))),
     Fault("secondary-limit", "secondary rate limit (403) without retry-after", "completes",
-          _on("write")(lambda cell, m, p: cell.world.sandbox.faults.rate_limited(m, p, "secondary-no-retry-after"))),
+          _on("refusal")(lambda cell, m, p: cell.world.sandbox.faults.rate_limited(m, p, "secondary-no-retry-after"))),
     Fault("secondary-limit-429", "secondary rate limit (429) without retry-after", "completes",
-          _on("write")(lambda cell, m, p: cell.world.sandbox.faults.add(m, p, status=429, message=SECONDARY_MESSAGE,
+          _on("refusal")(lambda cell, m, p: cell.world.sandbox.faults.add(m, p, status=429, message=SECONDARY_MESSAGE,
                                                                         times=1))),
     Fault("409-head-moved", "409 on the merge: the head moved", "stops",
           _on("refusal")(lambda cell, m, p: cell.world.sandbox.faults.error(m, p, 409,
