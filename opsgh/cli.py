@@ -480,6 +480,8 @@ def verify_command(state: CliState, environment: str, sha: str | None, duration:
     if repo is None:
         raise UsageError("no repository to verify", "pass --repo OWNER/NAME or set GITHUB_REPOSITORY")
     duration_s, interval_s = _seconds(duration, "--duration"), _seconds(interval, "--interval")
+    if sha is not None and not _is_sha(sha):
+        raise UsageError(f"--sha {sha!r} is not a commit SHA", "pass 7 to 40 hex digits, e.g. --sha 1a2b3c4")
     config = state.config()
     environment_config(config, environment)  # no probes: a usage error before anything is written
     if rollback_on_fail and environment != "production":
@@ -615,6 +617,10 @@ def _repo_or_fail(state: CliState, what: str) -> str:
     if repo is None:
         raise UsageError(f"no repository to {what}", "pass --repo OWNER/NAME or set GITHUB_REPOSITORY")
     return repo
+
+
+def _is_sha(text: str) -> bool:
+    return 7 <= len(text) <= 40 and all(c in "0123456789abcdefABCDEF" for c in text)
 
 
 def _run_url(environ: Mapping[str, str]) -> str | None:
@@ -1112,8 +1118,8 @@ def run(argv: list[str] | None = None, environ: Mapping[str, str] | None = None,
         click.echo("aborted", err=True)
         return ExitCode.INTERRUPTED
     except click.ClickException as exc:
-        # click's own usage errors: bad option, missing argument.
-        exc.show()
+        # click's own usage errors (bad option, missing argument), in the same two lines as every error.
+        _echo_error(_usage_error(exc, args))
         return ExitCode.USAGE
     except OpsghError as err:
         if debug:
@@ -1135,6 +1141,18 @@ def run(argv: list[str] | None = None, environ: Mapping[str, str] | None = None,
         click.echo(f"hint: this is a bug in opsgh {__version__}; re-run with --debug and report it at {ISSUES_URL}",
                    err=True)
         return ExitCode.UNEXPECTED
+
+
+def _usage_error(exc: click.ClickException, args: list[str]) -> UsageError:
+    """click's message on one line, and the help to read (of the command the arguments name)."""
+    path: list[str] = ["opsgh"]
+    command: click.Command = cli
+    for token in args:
+        if isinstance(command, click.Group) and token in command.commands:
+            path.append(token)
+            command = command.commands[token]
+    return UsageError(" ".join(exc.format_message().split()),
+                      f"see `{' '.join(path)} --help` for the arguments and an example")
 
 
 def _print_traceback() -> None:
