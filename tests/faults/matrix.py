@@ -65,7 +65,6 @@ class Cell:
     """One cell while it runs: the world, the fault's token and timeout for the next run of opsgh."""
 
     world: World
-    stack: ExitStack
     token: str | None = None
     timeout: float | None = None
     context: dict[str, Any] = field(default_factory=dict)
@@ -210,7 +209,7 @@ VERIFY_OP = Operation(
 
 
 def _rollback_prepare(cell: Cell) -> None:
-    cell.context["release"] = shipped(cell.world, "tax", "checkout")
+    shipped(cell.world, "tax", "checkout")
 
 
 def _rollback_expected(cell: Cell) -> list[Fact]:

@@ -64,7 +64,7 @@ def test_cell(operation: Operation, fault: Fault, sandbox: Sandbox, sandbox_cloc
               record_property: Callable[[str, object], None]) -> None:
     with ExitStack() as stack:
         world = open_world(operation, sandbox, sandbox_clock, tmp_path, stack)
-        cell = Cell(world, stack)
+        cell = Cell(world)
         operation.prepare(cell)
         requests_before = len(sandbox.log.entries)
 

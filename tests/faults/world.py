@@ -50,11 +50,6 @@ class Outcome:
     err: str
     outputs: Mapping[str, str]
 
-    @property
-    def error_lines(self) -> list[str]:
-        return [line for line in (self.err + self.out).splitlines()
-                if line.startswith(("error: ", "hint: ", "::error"))]
-
 
 class Health:
     """A health endpoint on 127.0.0.1 for `opsgh verify`: always healthy."""
