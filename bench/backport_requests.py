@@ -39,6 +39,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "ops"))
 
+from _report import Report, Target
 from hotfix_support import CONFIG, HotfixRepo
 
 from opsgh.clock import FakeClock
@@ -121,7 +122,10 @@ def measure(scenario: Scenario, verbose: bool) -> tuple[int, int, int]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--verbose", action="store_true", help="print each measured run's requests")
+    parser.add_argument("--report", metavar="FILE", help="also write the figures as JSON (scripts/benchmarks.py)")
     args = parser.parse_args()
+    report = Report("Requests of `opsgh backport` and `opsgh hotfix start`",
+                    ["scenario", "requests", "minimum on paper", "ratio", "git requests", "pushes"])
     print(f"{'scenario':<42} {'requests':>8} {'minimum':>7} {'ratio':>5} {'git':>4} {'pushes':>6}")
     worst = 0.0
     for scenario in SCENARIOS:
@@ -129,7 +133,11 @@ def main() -> int:
         ratio = requests / scenario.minimum
         worst = max(worst, ratio)
         print(f"{scenario.name:<42} {requests:>8} {scenario.minimum:>7} {ratio:>5.2f} {git_requests:>4} {pushes:>6}")
+        report.rows.append([scenario.name, requests, scenario.minimum, f"{ratio:.2f}", git_requests, pushes])
     print(f"worst ratio {worst:.2f} (target: at most 1.25)")
+    report.targets.append(Target("REST and GraphQL requests against the minimum on paper, worst scenario",
+                                 "<= 1.25x", f"{worst:.2f}x", worst <= 1.25))
+    report.write(args.report)
     return 0 if worst <= 1.25 else 1
 
 

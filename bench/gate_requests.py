@@ -32,6 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "ops"))
 
+from _report import Report, Target
 from ship_support import ReleaseRepo
 
 from opsgh.clock import FakeClock
@@ -110,7 +111,10 @@ def measure(scenario: Scenario, verbose: bool) -> tuple[int, int, int]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--verbose", action="store_true", help="List every request of every scenario.")
+    parser.add_argument("--report", metavar="FILE", help="also write the figures as JSON (scripts/benchmarks.py)")
     args = parser.parse_args()
+    report = Report("Requests of `opsgh gate --publish`", ["scenario", "gate", "publish", "total", "writes",
+                                                           "target"])
     width = max(len(s.name) for s in SCENARIOS)
     print(f"{'scenario':<{width}}  gate  publish  total  writes  target  met")
     met_all = True
@@ -123,6 +127,10 @@ def main() -> int:
         met_all = met_all and met
         print(f"{scenario.name:<{width}}  {gate_count:4d}  {publish_count:7d}  {total:5d}  {writes:6d}  "
               f"{scenario.target:6d}  {'yes' if met else 'NO'}")
+        report.rows.append([scenario.name, gate_count, publish_count, total, writes, f"<= {scenario.target}"])
+        report.targets.append(Target(f"requests, {scenario.name}", f"<= {scenario.target}", str(total), met))
+    report.notes.append("Without HTTP probes; the PR number given, as the Action does on pull_request events.")
+    report.write(args.report)
     return 0 if met_all else 1
 
 

@@ -31,9 +31,11 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "ops"))
 
+from _report import Report, Target
 from protect_support import Org, fastest_schedule
 
 from opsgh.clock import FakeClock
@@ -56,7 +58,7 @@ protection:
 """
 
 
-def run(backend: str, repos: int, concurrency: int) -> None:
+def run(backend: str, repos: int, concurrency: int) -> dict[str, Any]:
     clock = FakeClock()
     started = time.monotonic()
     with Sandbox(clock=clock) as sandbox:
@@ -111,6 +113,10 @@ def run(backend: str, repos: int, concurrency: int) -> None:
     print(f"pacer: {paced[0]} reads and {paced[1]} writes let through, {paced[2]:.0f} s waited in all")
     print(f"second plan: {churn['unchanged']} up to date, {churn['create'] + churn['update']} to change, "
           f"{churn['failed']} failed; {again_requests} requests, 0 writes; {again_wall:.1f} s wall")
+    return {"backend": backend, "repos": repos, "protected": statuses.get("applied", 0), "wall": wall,
+            "spent": spent, "reads": reads, "writes": len(writes), "refused": len(refused),
+            "throughput": fastest / window if fastest > 0 and window > 0 else 1.0,
+            "churn": churn["create"] + churn["update"] + churn["failed"], "again_requests": again_requests}
 
 
 def most_in_window(times: list[float], seconds: float) -> int:
@@ -140,9 +146,31 @@ def main() -> None:
     parser.add_argument("--repos", type=int, default=300)
     parser.add_argument("--backend", choices=("classic", "ruleset", "both"), default="both")
     parser.add_argument("--concurrency", type=int, default=protect.DEFAULT_CONCURRENCY)
+    parser.add_argument("--report", metavar="FILE", help="also write the figures as JSON (scripts/benchmarks.py)")
     args = parser.parse_args()
+    report = Report(f"`opsgh protect apply --org` on {args.repos} repositories, secondary limits on",
+                    ["back end", "protected", "wall time", "GitHub time (sandbox clock)", "reads per repository",
+                     "writes per repository", "rate-limit refusals", "throughput of the limits",
+                     "second plan: to change"])
     for backend in ("classic", "ruleset") if args.backend == "both" else (args.backend,):
-        run(backend, args.repos, args.concurrency)
+        found = run(backend, args.repos, args.concurrency)
+        report.rows.append([backend, f"{found['protected']}/{found['repos']}", f"{found['wall']:.1f} s",
+                            f"{found['spent'] / 60:.1f} min", f"{found['reads'] / found['repos']:.2f}",
+                            f"{found['writes'] / found['repos']:.2f}", found["refused"],
+                            f"{found['throughput']:.1%}", found["churn"]])
+        report.targets += [
+            Target(f"{backend}: every repository protected", f"{found['repos']}", str(found["protected"]),
+                   found["protected"] == found["repos"]),
+            Target(f"{backend}: rate-limit refusals", "0", str(found["refused"]), found["refused"] == 0),
+            Target(f"{backend}: throughput against what the limits allow", ">= 90%", f"{found['throughput']:.1%}",
+                   found["throughput"] >= 0.9),
+            Target(f"{backend}: a second plan right after (zero churn)", "0 to change", str(found["churn"]),
+                   found["churn"] == 0),
+        ]
+    report.notes.append("GitHub's limits: 80 content-creating requests a minute, 500 an hour, 900 REST points a "
+                        "minute (a GET 1, a write 5). The sandbox's clock only moves when opsgh waits for its turn: "
+                        "an hour of GitHub time costs seconds here.")
+    report.write(args.report)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ import statistics
 import time
 from collections.abc import Callable
 
+from _report import Report, Target
+
 from opsgh.clock import FakeClock
 from opsgh.sandbox import Sandbox, seed_demo
 
@@ -50,10 +52,19 @@ def median_ms(action: Callable[[], None], runs: int) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--report", metavar="FILE", help="also write the figures as JSON (scripts/benchmarks.py)")
     args = parser.parse_args()
+    report = Report("Sandbox start-up", ["what a test pays", f"median of {args.runs} runs"])
+    medians = {}
     for name, action in (("start + stop", empty), ("start + user + repository + stop", with_repo),
                          ("start + seed_demo + stop", demo_seed)):
-        print(f"{name:36s} {median_ms(action, args.runs):8.1f} ms median of {args.runs}")
+        medians[name] = median_ms(action, args.runs)
+        print(f"{name:36s} {medians[name]:8.1f} ms median of {args.runs}")
+        report.rows.append([name, f"{medians[name]:.1f} ms"])
+    typical = medians["start + user + repository + stop"]
+    report.targets.append(Target("a fresh sandbox with a user and a repository (what most tests do)",
+                                 "< 250 ms (well under a second)", f"{typical:.0f} ms", typical < 250))
+    report.write(args.report)
     return 0
 
 

@@ -25,11 +25,14 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any, TextIO, overload
+from typing import TYPE_CHECKING, Any, TextIO, overload
 
 from opsgh import ISSUES_URL
 from opsgh.context import REPO_RE
 from opsgh.errors import ExitCode, OpsghError, UsageError
+
+if TYPE_CHECKING:
+    from opsgh.clock import Clock
 
 # Variables whose values are secrets; masked before anything else is written to the log.
 SECRET_ENV_VARS = ("GITHUB_TOKEN", "INPUT_TOKEN", "OPSGH_APP_PRIVATE_KEY")
@@ -369,12 +372,14 @@ RunCli = Callable[[list[str], Mapping[str, str]], int]
 DISPATCHABLE = ("release", "gate", "ship", "verify", "backport", "rollback", "protect", "doctor")
 
 
-def main(environ: Mapping[str, str], stdout: TextIO | None = None, run_cli: RunCli | None = None) -> int:
+def main(environ: Mapping[str, str], stdout: TextIO | None = None, run_cli: RunCli | None = None, *,
+         clock: Clock | None = None, timeout: float | None = None) -> int:
     """Entry point of the GitHub Action: route the triggering event (`opsgh.events`), run the operation,
     write the outputs and the job summary; returns the exit code.
 
     `run_cli` runs an opsgh command line (workflow_dispatch's `command` + `args`, the scheduled drift
-    check); the CLI passes itself in, so this module never imports click.
+    check); the CLI passes itself in, so this module never imports click. `clock` replaces the system
+    clock and `timeout` the seconds to wait for each GitHub answer (tests: the sandbox's FakeClock).
     """
     runtime = ActionsRuntime(environ, stdout)
     runtime.mask_secrets()
@@ -384,7 +389,7 @@ def main(environ: Mapping[str, str], stdout: TextIO | None = None, run_cli: RunC
                              NOT_IN_ACTIONS_HINT)
         event_name = runtime.event_name
         payload = None if event_name in EVENTS_WITHOUT_PAYLOAD else runtime.event_payload()
-        return _run(runtime, event_name, payload, run_cli)
+        return _run(runtime, event_name, payload, run_cli, clock, timeout)
     except OpsghError as err:
         runtime.report_error(err)
         _set_outcome_quietly(runtime, "failed")
@@ -399,7 +404,8 @@ def main(environ: Mapping[str, str], stdout: TextIO | None = None, run_cli: RunC
         return int(ExitCode.UNEXPECTED)
 
 
-def _run(runtime: ActionsRuntime, event_name: str, payload: dict[str, Any] | None, run_cli: RunCli | None) -> int:
+def _run(runtime: ActionsRuntime, event_name: str, payload: dict[str, Any] | None, run_cli: RunCli | None,
+         clock: Clock | None = None, timeout: float | None = None) -> int:
     from opsgh.action_ops import ActionOperations, OperationResult
     from opsgh.context import build_gateway, load_default_branch_config, settings_from_env
     from opsgh.events import route
@@ -415,7 +421,8 @@ def _run(runtime: ActionsRuntime, event_name: str, payload: dict[str, Any] | Non
         # An explicit `command` input runs that command whatever the event (e.g. a verify job after a deploy).
         return _run_command(runtime, command, dry_run, run_cli)
     settings = settings_from_env(runtime.environ, repo=repo)
-    gateway = build_gateway(settings, on_wait=lambda message: runtime.notice(message, title="opsgh waiting"))
+    gateway = build_gateway(settings, on_wait=lambda message: runtime.notice(message, title="opsgh waiting"),
+                            clock=clock, timeout=timeout)
     config = load_default_branch_config(gateway, repo, settings.remote_config_path)
     plan = route(event_name, payload, config, repo)
     label = _event_label(event_name, payload)
@@ -434,7 +441,7 @@ def _run(runtime: ActionsRuntime, event_name: str, payload: dict[str, Any] | Non
                              f"set the `command` input of the opsgh step: one of {', '.join(DISPATCHABLE)}")
         return _run_command(runtime, command, dry_run, run_cli)
     ops = ActionOperations(gateway, config, repo, runtime.environ, dry_run=dry_run, run_url=runtime.run_url,
-                           progress=lambda line: _log(runtime, line))
+                           progress=lambda line: _log(runtime, line), clock=clock)
     runtime.notice(f"received `{label}`: {plan.reason}", title="opsgh")
     result: OperationResult | None
     if plan.operation == "command":
@@ -509,6 +516,8 @@ def _answer_command(runtime: ActionsRuntime, gateway: Any, config: Any, ops: Any
                 runtime.set_output(name, value)
     _log(runtime, f"{outcome.outcome}: {outcome.reason}" + (f" ({outcome.reply_url})" if outcome.reply_url else ""))
     if outcome.error is not None:
+        # The reply on the PR says it to the commenter; the annotation says it on the workflow run.
+        runtime.report_error(outcome.error)
         return int(outcome.error.exit_code)
     return int(ExitCode.OK)
 

@@ -20,6 +20,7 @@ from opsgh.errors import ExitCode, OpsghError, UsageError
 if TYPE_CHECKING:
     from click._termui_impl import ProgressBar
 
+    from opsgh.clock import Clock
     from opsgh.config import Config
     from opsgh.context import Settings
     from opsgh.github.gateway import GitHubGateway
@@ -33,7 +34,8 @@ class CliState:
     A plain class, not a dataclass: importing dataclasses costs start-up time.
     """
 
-    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+    def __init__(self, environ: Mapping[str, str] | None = None, *, clock: Clock | None = None,
+                 timeout: float | None = None) -> None:
         self.environ: Mapping[str, str] = dict(os.environ if environ is None else environ)
         self.repo: str | None = None
         self.config_path: str | None = None
@@ -41,6 +43,16 @@ class CliState:
         self.debug = False
         self.record: str | None = None
         self._gateway: GitHubGateway | None = None
+        self._clock = clock
+        self._timeout = timeout
+
+    def clock(self) -> Clock:
+        """The system clock, unless the caller of `run` gave one (tests: no real waiting)."""
+        if self._clock is None:
+            from opsgh.clock import SystemClock
+
+            self._clock = SystemClock()
+        return self._clock
 
     def settings(self) -> Settings:
         from opsgh.context import settings_from_env
@@ -53,7 +65,8 @@ class CliState:
             from opsgh.context import build_gateway
 
             self._gateway = build_gateway(self.settings(), max_attempts=max_attempts,
-                                          on_wait=lambda message: click.echo(f"waiting: {message}", err=True))
+                                          on_wait=lambda message: click.echo(f"waiting: {message}", err=True),
+                                          clock=self.clock(), timeout=self._timeout)
         return self._gateway
 
     def config(self) -> Config:
@@ -183,13 +196,12 @@ def release_command(state: CliState, dry_run: bool, refresh: bool) -> None:
       opsgh release --dry-run
       opsgh --repo acme/shop release
     """
-    from opsgh.clock import SystemClock
     from opsgh.ops.release import release
 
     repo = state.settings().repo
     if repo is None:
         raise UsageError("no repository to release", "pass --repo OWNER/NAME or set GITHUB_REPOSITORY")
-    result = release(state.gateway(), repo, state.config(), SystemClock(), dry_run=dry_run, refresh=refresh)
+    result = release(state.gateway(), repo, state.config(), state.clock(), dry_run=dry_run, refresh=refresh)
     if dry_run and result.rendered and result.body is not None and result.changed:
         click.echo(f"title: {result.title}")
         click.echo("body:")
@@ -231,7 +243,6 @@ def gate_command(state: CliState, pr: int | None, as_json: bool, publish: bool) 
       opsgh --repo acme/shop gate 42 --json
       opsgh gate --publish
     """
-    from opsgh.clock import SystemClock
     from opsgh.gate.verdict import VerdictState
     from opsgh.ops.gate import gate, verdict_lines
 
@@ -239,7 +250,7 @@ def gate_command(state: CliState, pr: int | None, as_json: bool, publish: bool) 
     if repo is None:
         raise UsageError("no repository to gate", "pass --repo OWNER/NAME or set GITHUB_REPOSITORY")
     config = state.config()
-    clock = SystemClock()
+    clock = state.clock()
     probe_client = None
     if config.gate.probes or config.gate.parity is not None:
         from opsgh.github.probes import HttpxProbeClient
@@ -320,14 +331,13 @@ def ship_command(state: CliState, pr: int | None, dry_run: bool, as_json: bool) 
       opsgh ship --dry-run
       opsgh --repo acme/shop ship 42
     """
-    from opsgh.clock import SystemClock
     from opsgh.ops.ship import ShipRequest, ship
 
     repo = state.settings().repo
     if repo is None:
         raise UsageError("no repository to ship", "pass --repo OWNER/NAME or set GITHUB_REPOSITORY")
     config = state.config()
-    result = ship(state.gateway(), config, ShipRequest(repo, pr, dry_run, _run_url(state.environ)), SystemClock(),
+    result = ship(state.gateway(), config, ShipRequest(repo, pr, dry_run, _run_url(state.environ)), state.clock(),
                   notify=_slack(state, config))
     _actions_outputs(state, "ship", result.as_dict(), **{"pr-number": result.pr_number, "pr-url": result.pr_url,
                                                           "tag": result.tag})
@@ -400,7 +410,6 @@ def rollback_command(state: CliState, release_pr: int | None, reason: str, no_me
       opsgh rollback --reason "checkout errors above 5% since the release"
       opsgh --repo acme/shop rollback --release 42 --no-merge
     """
-    from opsgh.clock import SystemClock
     from opsgh.ops.rollback import RollbackRequest, rollback
 
     repo = state.settings().repo
@@ -409,7 +418,7 @@ def rollback_command(state: CliState, release_pr: int | None, reason: str, no_me
     config = state.config()
     request = RollbackRequest(repo, reason, release_pr, not no_merge, dry_run,
                               state.environ.get("GITHUB_ACTOR", "").strip() or None, _run_url(state.environ))
-    result = rollback(state.gateway(), config, request, SystemClock(), notify=_slack(state, config))
+    result = rollback(state.gateway(), config, request, state.clock(), notify=_slack(state, config))
     _actions_outputs(state, "rollback", result.as_dict())
     _print_result(result.lines(), result.as_dict(), as_json)
 
@@ -464,7 +473,6 @@ def verify_command(state: CliState, environment: str, sha: str | None, duration:
       opsgh verify --env production --duration 15m --rollback-on-fail
       opsgh verify --env staging --duration 2m --interval 10s --dry-run
     """
-    from opsgh.clock import SystemClock
     from opsgh.github.probes import HttpxProbeClient
     from opsgh.ops.verify import VerifyRequest, environment_config, verify
 
@@ -472,12 +480,14 @@ def verify_command(state: CliState, environment: str, sha: str | None, duration:
     if repo is None:
         raise UsageError("no repository to verify", "pass --repo OWNER/NAME or set GITHUB_REPOSITORY")
     duration_s, interval_s = _seconds(duration, "--duration"), _seconds(interval, "--interval")
+    if sha is not None and not _is_sha(sha):
+        raise UsageError(f"--sha {sha!r} is not a commit SHA", "pass 7 to 40 hex digits, e.g. --sha 1a2b3c4")
     config = state.config()
     environment_config(config, environment)  # no probes: a usage error before anything is written
     if rollback_on_fail and environment != "production":
         raise UsageError(f"--rollback-on-fail rolls back production, not {environment!r}",
                          "drop --rollback-on-fail, or verify --env production")
-    clock = SystemClock()
+    clock = state.clock()
     client = HttpxProbeClient(clock)
 
     def roll_back(reason: str) -> list[str]:
@@ -584,7 +594,6 @@ def backport_command(state: CliState, pr: int, targets: tuple[str, ...], directo
       opsgh backport 57 --to main --to release/2.4 --dry-run
       opsgh backport 57 --checkout . --json
     """
-    from opsgh.clock import SystemClock
     from opsgh.git import BOT_IDENTITY, GitCheckout, default_identity
     from opsgh.ops.backport import BackportRequest, backport
 
@@ -593,7 +602,7 @@ def backport_command(state: CliState, pr: int, targets: tuple[str, ...], directo
     gateway = state.gateway()
     # In Actions the Actions bot commits (cherry-picks keep their authors); elsewhere, git's user here.
     identity = BOT_IDENTITY if state.environ.get("GITHUB_ACTIONS") == "true" else default_identity(directory)
-    with GitCheckout(gateway.clone_url(repo), gateway.git_token, SystemClock(), identity=identity,
+    with GitCheckout(gateway.clone_url(repo), gateway.git_token, state.clock(), identity=identity,
                      directory=directory) as git:
         result = backport(gateway, git, config, BackportRequest(repo, pr, targets, dry_run))
     opened = next((t for t in result.targets if t.pr_number is not None), None)
@@ -608,6 +617,10 @@ def _repo_or_fail(state: CliState, what: str) -> str:
     if repo is None:
         raise UsageError(f"no repository to {what}", "pass --repo OWNER/NAME or set GITHUB_REPOSITORY")
     return repo
+
+
+def _is_sha(text: str) -> bool:
+    return 7 <= len(text) <= 40 and all(c in "0123456789abcdefABCDEF" for c in text)
 
 
 def _run_url(environ: Mapping[str, str]) -> str | None:
@@ -725,10 +738,9 @@ def _run_protect(state: CliState, mode: str, targets: ProtectTargets, concurrenc
                  yes: bool = False, dry_run: bool = False) -> None:
     import json
 
-    from opsgh.clock import SystemClock
     from opsgh.ops import protect
 
-    clock = SystemClock()
+    clock = state.clock()
     if state.repo is None and len(targets.repos) == 1 and not state.environ.get("GITHUB_REPOSITORY", "").strip():
         state.repo = targets.repos[0]  # the one repository named is where the configuration comes from
     config = state.config()
@@ -973,7 +985,10 @@ def action(state: CliState) -> None:
     """
     from opsgh.action import main as action_main
 
-    raise SystemExit(action_main(state.environ, run_cli=run))
+    def run_cli(argv: list[str], environ: Mapping[str, str]) -> int:
+        return run(argv, environ, clock=state._clock, timeout=state._timeout)
+
+    raise SystemExit(action_main(state.environ, run_cli=run_cli, clock=state._clock, timeout=state._timeout))
 
 
 # ----------------------------------------------------------------------------- sandbox and demo
@@ -1086,11 +1101,16 @@ def _echo_error(err: OpsghError) -> None:
         click.echo(f"hint: {err.hint}", err=True)
 
 
-def run(argv: list[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
-    """Run the CLI and return the exit code; the one place errors become output."""
+def run(argv: list[str] | None = None, environ: Mapping[str, str] | None = None, *, clock: Clock | None = None,
+        timeout: float | None = None) -> int:
+    """Run the CLI and return the exit code; the one place errors become output.
+
+    `clock` replaces the system clock (every wait, retry and date; tests pass the sandbox's FakeClock) and
+    `timeout` the seconds to wait for each GitHub answer (30).
+    """
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
-    state = CliState(environ)
+    state = CliState(environ, clock=clock, timeout=timeout)
     try:
         cli.main(args=args, prog_name="opsgh", standalone_mode=False, obj=state)
         return ExitCode.OK
@@ -1098,8 +1118,8 @@ def run(argv: list[str] | None = None, environ: Mapping[str, str] | None = None)
         click.echo("aborted", err=True)
         return ExitCode.INTERRUPTED
     except click.ClickException as exc:
-        # click's own usage errors: bad option, missing argument.
-        exc.show()
+        # click's own usage errors (bad option, missing argument), in the same two lines as every error.
+        _echo_error(_usage_error(exc, args))
         return ExitCode.USAGE
     except OpsghError as err:
         if debug:
@@ -1121,6 +1141,18 @@ def run(argv: list[str] | None = None, environ: Mapping[str, str] | None = None)
         click.echo(f"hint: this is a bug in opsgh {__version__}; re-run with --debug and report it at {ISSUES_URL}",
                    err=True)
         return ExitCode.UNEXPECTED
+
+
+def _usage_error(exc: click.ClickException, args: list[str]) -> UsageError:
+    """click's message on one line, and the help to read (of the command the arguments name)."""
+    path: list[str] = ["opsgh"]
+    command: click.Command = cli
+    for token in args:
+        if isinstance(command, click.Group) and token in command.commands:
+            path.append(token)
+            command = command.commands[token]
+    return UsageError(" ".join(exc.format_message().split()),
+                      f"see `{' '.join(path)} --help` for the arguments and an example")
 
 
 def _print_traceback() -> None:

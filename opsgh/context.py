@@ -16,12 +16,14 @@ from typing import TYPE_CHECKING
 from opsgh.errors import ConfigError, GitHubError, OpsghError, UsageError
 
 if TYPE_CHECKING:
+    from opsgh.clock import Clock
     from opsgh.config import Config
     from opsgh.github.gateway import GitHubGateway
     from opsgh.ops.doctor import DoctorReport
 
 REPO_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 LOCAL_CONFIG = Path(".github") / "opsgh.yml"
+DEFAULT_TIMEOUT = 30.0  # seconds to wait for each answer from GitHub
 
 
 @dataclass(frozen=True)
@@ -120,8 +122,10 @@ def repo_from_remote_url(url: str) -> str | None:
     return f"{match.group(1)}/{match.group(2)}" if match else None
 
 
-def build_gateway(settings: Settings, *, max_attempts: int = 5,
-                  on_wait: Callable[[str], None] | None = None) -> GitHubGateway:
+def build_gateway(settings: Settings, *, max_attempts: int = 5, on_wait: Callable[[str], None] | None = None,
+                  clock: Clock | None = None, timeout: float | None = None) -> GitHubGateway:
+    """The gateway for `settings`; `clock` (default: the system's) paces every wait and retry, `timeout` is the
+    seconds to wait for each answer (default 30)."""
     from opsgh.github.gateway import GitHubGateway
 
     if settings.token is None and settings.app_id is None:
@@ -136,6 +140,8 @@ def build_gateway(settings: Settings, *, max_attempts: int = 5,
         graphql_url=settings.graphql_url,
         max_attempts=max_attempts,
         on_wait=on_wait,
+        clock=clock,
+        timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
     )
 
 

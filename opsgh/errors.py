@@ -18,7 +18,7 @@ class ExitCode(IntEnum):
     CHECK_FAILED = 1  # a check ran and found problems: drift, doctor findings
     USAGE = 2  # bad arguments, bad configuration
     GITHUB = 3  # GitHub refused or failed the request
-    PRECONDITION = 4  # NO-GO, not mergeable, head moved: nothing was changed
+    PRECONDITION = 4  # NO-GO, not mergeable, mergeability still computed: nothing was changed
     BACKPORT_CONFLICT = 5  # a back-port needs a human; the manual steps were printed
     PENDING = 6  # go/no-go PENDING: a required check still running, mergeability not computed yet
     UNEXPECTED = 70  # a bug in opsgh (EX_SOFTWARE): please report it
@@ -79,7 +79,7 @@ class ChecksFailed(OpsghError):
 
 
 class PreconditionFailed(OpsghError):
-    """The operation refused to act: NO-GO, not mergeable, head moved. Nothing was changed."""
+    """The operation refused to act: NO-GO, not mergeable, mergeability still computed. Nothing was changed."""
 
     exit_code = ExitCode.PRECONDITION
 

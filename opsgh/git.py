@@ -41,6 +41,9 @@ _FIELD = "\x1f"
 _RECORD = "\x1e"
 _LOG_FORMAT = _FIELD.join(("%H", "%P", "%T", "%an", "%ae", "%at", "%B")) + _RECORD
 _REF_SAFE = re.compile(r"[^A-Za-z0-9._/-]")
+# A push that failed this way may or may not have reached the remote (GitHub or the network failed).
+_TRANSIENT = re.compile(r"HTTP 5\d\d|hung up|empty reply|reset by peer|timed out|recv failure|early eof",
+                        re.IGNORECASE)
 _FOREIGN_GIT_VARIABLES = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
                           "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_NAMESPACE", "GIT_CONFIG",
                           "GIT_AUTHOR_", "GIT_COMMITTER_", "GIT_EDITOR", "GIT_SEQUENCE_EDITOR", "GIT_ASKPASS")
@@ -345,15 +348,27 @@ class GitCheckout:
     # ------------------------------------------------------------------ pushing
 
     def push(self, sha: str, branch: str, *, expected: str | None) -> bool:
+        """Push `sha` to `branch` if the branch is still at `expected` (None: absent); False when it is not.
+
+        A push that failed on the way (a 5xx, a lost connection) may have landed: the branch is read back
+        before it is pushed again, once (never blindly twice)."""
         ref = f"refs/heads/{branch}"
         lease = f"--force-with-lease={ref}:{expected or ''}"
-        done = self._git("push", "--porcelain", "--quiet", lease, self.remote_url, f"{sha}:{ref}", ok=(0, 1),
-                         where=self._work)
-        if done.returncode == 0:
-            return True
-        text = done.stdout + done.stderr
-        if "stale info" in text or "fetch first" in text or "already exists" in text:
-            return False
+        for attempt in (1, 2):
+            done = self._git("push", "--porcelain", "--quiet", lease, self.remote_url, f"{sha}:{ref}",
+                             ok=(0, 1, 128), where=self._work)
+            if done.returncode == 0:
+                return True
+            text = done.stdout + done.stderr
+            if "stale info" in text or "fetch first" in text or "already exists" in text:
+                return False
+            if attempt == 2 or not _TRANSIENT.search(text):
+                break
+            landed = self.remote_tips([branch]).get(branch)
+            if landed == sha:
+                return True
+            if landed != expected:
+                return False  # someone else pushed meanwhile
         raise _failure(["push"], done)
 
 

@@ -148,6 +148,11 @@ def error_for_response(
     if status == 401:
         return Unauthorized(message, **common)
     if status == 403:
+        # GitHub names the permission an App or fine-grained token lacks: the fix, so say it.
+        accepted = headers.get("x-accepted-github-permissions", "").strip()
+        if accepted:
+            return Forbidden(message, f"the token lacks a permission: GitHub accepts {accepted} for this; grant it "
+                                      "to the GitHub App (or the fine-grained token), then re-run", **common)
         return Forbidden(message, **common)
     if status == 404:
         return NotFound(message, **common)

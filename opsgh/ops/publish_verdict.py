@@ -27,6 +27,7 @@ from typing import Any
 from opsgh.errors import Forbidden
 from opsgh.gate.verdict import Verdict, VerdictState
 from opsgh.ops.gate import GATE_CHECK_NAME
+from opsgh.ops.writes import write_once
 from opsgh.ports import CheckContextState, CommentRef, VerdictPort
 from opsgh.render.engine import Renderer
 
@@ -116,7 +117,10 @@ def same_body(found: CommentRef, body: str) -> bool:
 def publish_comment(port: VerdictPort, repo: str, number: int, body: str, found: CommentRef | None) -> tuple[
         CommentRef, str]:
     if found is None:
-        return port.create_issue_comment(repo, number, body), "created"
+        # After an ambiguous failure (it may have landed), the comment is looked for before another is made.
+        created = write_once(lambda: port.create_issue_comment(repo, number, body),
+                             lambda: find_comment(port, repo, number, None))
+        return created, "created"
     if same_body(found, body):
         return found, "unchanged"
     return port.update_issue_comment(repo, found.id, body), "updated"
@@ -154,8 +158,10 @@ def publish_check(port: VerdictPort, repo: str, verdict: Verdict, summary: str,
                 return "check-run", "updated", run.id
             existing = None if ours == [] else port.find_check_run(repo, verdict.sha, CHECK_NAME)
             if existing is None:
-                run = port.create_check_run(repo, name=CHECK_NAME, head_sha=verdict.sha, status=status,
-                                            conclusion=conclusion, title=title, summary=summary)
+                run = write_once(lambda: port.create_check_run(repo, name=CHECK_NAME, head_sha=verdict.sha,
+                                                               status=status, conclusion=conclusion, title=title,
+                                                               summary=summary),
+                                 lambda: port.find_check_run(repo, verdict.sha, CHECK_NAME))
                 return "check-run", "created", run.id
             if (existing.status, existing.conclusion, existing.title, existing.summary) == (
                     status, conclusion, title, summary):

@@ -381,6 +381,7 @@ def _release_once(port: GitHubPort, repo: str, config: Config, clock: Clock, *, 
     try:
         first = next(pages)
     except NotFound as err:
+        port.get_repository(repo)  # no such repository (or not for this token): GitHub's 404 says that, exit 3
         raise PreconditionFailed(f"cannot compare {production}...{staging} in {repo}: {err.message}",
                                  f"both branches must exist; `branches:` in .github/opsgh.yml names them "
                                  f"(staging: {staging}, production: {production})") from None

@@ -386,7 +386,8 @@ class _Run:
         if evaluation.verdict == PENDING:
             raise PreconditionFailed(
                 f"PENDING: Release PR #{pull.number} at {pull.head_sha[:7]} is not ready: {reasons}",
-                "nothing was changed; wait for the checks to finish, then re-run `opsgh ship`")
+                "nothing was changed; wait until nothing is pending (running checks, GitHub computing the "
+                "mergeability), then re-run `opsgh ship`")
         raise PreconditionFailed(f"NO-GO: Release PR #{pull.number} at {pull.head_sha[:7]}: {reasons}",
                                  "nothing was changed; fix the reasons above, then re-run `opsgh ship`")
 
@@ -739,6 +740,8 @@ def ship(port: ShipPort, config: Config, request: ShipRequest, clock: Clock, *,
         if done and not request.dry_run:
             err.message = f"ship stopped at step {run.step!r}: {err.message}"
             err.args = (err.message,)
-            err.hint = (f"done so far: {', '.join(done)}. Re-run `opsgh ship` (or `opsgh ship <PR>`): it finishes "
-                        "the remaining steps and repeats none")
+            # A hint that says how to fix this step (a permission to grant) stays; then what is done.
+            fix = f"{err.hint}; " if err.hint and not isinstance(err, AmbiguousWrite) else ""
+            err.hint = (f"{fix}done so far: {', '.join(done)}. Re-run `opsgh ship` (or `opsgh ship <PR>`): it "
+                        "finishes the remaining steps and repeats none")
         raise

@@ -31,6 +31,7 @@ from opsgh.errors import OpsghError, UsageError
 from opsgh.gate.probe_port import ProbeClient, ProbeResponse
 from opsgh.gate.probes import fetch_samples, p95, sample_problems
 from opsgh.gate.tiers import Assessment, Sample, Tier, WindowStats, assess, window_stats
+from opsgh.ops.writes import write_once
 from opsgh.ports import CommentRef, DeploymentRef, VerifyPort
 from opsgh.render.engine import Renderer
 
@@ -232,9 +233,19 @@ class Verification:
         if deployment is None or self.request.dry_run:
             return
         log_url = self.request.run_url or (self.comment.url if self.comment else None)
-        self.port.create_deployment_status(self.request.repo, deployment.id, state=state,
-                                           description=_cut(description, DESCRIPTION_LIMIT), log_url=log_url,
-                                           environment_url=self.env.url)
+        repo = self.request.repo
+
+        def create() -> bool:
+            self.port.create_deployment_status(repo, deployment.id, state=state,
+                                               description=_cut(description, DESCRIPTION_LIMIT), log_url=log_url,
+                                               environment_url=self.env.url)
+            return True
+
+        def landed() -> bool | None:
+            # The deployment already in `state` is all this write is for (GitHub lists the newest first).
+            return True if self.port.list_deployment_states(repo, deployment.id)[:1] == [state] else None
+
+        write_once(create, landed)
 
     def release_pull(self) -> int | None:
         """The pull request whose merge commit is the deployed commit: among the 100 most recently
@@ -260,7 +271,11 @@ class Verification:
             self.comment = next((c for c in self.port.iter_issue_comments(self.request.repo, self.pull_number)
                                  if marker in c.body), None)
         if self.comment is None:
-            self.comment = self.port.create_issue_comment(self.request.repo, self.pull_number, text)
+            number = self.pull_number
+            self.comment = write_once(
+                lambda: self.port.create_issue_comment(self.request.repo, number, text),
+                lambda: next((c for c in self.port.iter_issue_comments(self.request.repo, number)
+                              if marker in c.body), None))
         elif self.comment.body.replace("\r\n", "\n").rstrip() != text.rstrip():
             self.comment = self.port.update_issue_comment(self.request.repo, self.comment.id, text)
 

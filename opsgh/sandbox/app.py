@@ -186,7 +186,7 @@ class SandboxApp:
             request.route, request.params = matched
             self._check_route_auth(request.route, request.auth)
             fault = self.faults.take(method, raw_path)
-            if fault is not None and fault.delay:
+            if fault is not None and fault.delay and not fault.landed:
                 self.pause(fault.delay)
             if fault is not None and not fault.landed and (fault.drop or fault.status is not None):
                 response, drop = self._fault_answer(fault, request_id)
@@ -194,6 +194,7 @@ class SandboxApp:
                 bucket_headers = self._count(request, rate_key)
                 response = self._run(request)
                 if fault is not None and fault.landed:
+                    self.pause(fault.delay)  # the write is done; then the silence (a landed timeout)
                     response, drop = self._fault_answer(fault, request_id)
         except ApiError as error:
             response = error.response()

@@ -105,6 +105,8 @@ class Faults:
         self._clock = clock
         self._rules: list[FaultRule] = []
         self._lock = threading.Lock()
+        # How long GitHub's background mergeability job takes (sandbox clock seconds, see slow_mergeability).
+        self.mergeability_seconds = 0.0
 
     @property
     def rules(self) -> list[FaultRule]:
@@ -121,9 +123,10 @@ class Faults:
         /api/v3 ("/repos/*/pulls"), "re:<regex>" or a compiled regex. status/message/body/headers: the
         answer (GitHub's error body for the status unless `body` is given; `{request_id}` in `message` is
         replaced). retry_after: adds `retry-after`. delay: seconds to wait (real time) before anything
-        else. drop: close the connection without answering. landed: run the handler first (its effect
-        stays), then answer `status` or drop. skip: let the first N matching requests through. times:
-        fire at most N times (None: forever).
+        else (with `landed`: after the handler). drop: close the connection without answering. landed: run
+        the handler first (its effect stays), then answer `status` or drop. skip: let the first N matching
+        requests through. times: fire at most N times (None: forever). Git's smart HTTP is matched too
+        ("/acme/shop.git/git-receive-pack").
         """
         if isinstance(path, str) and path.startswith("re:"):
             path = re.compile(path[3:])
@@ -169,7 +172,8 @@ class Faults:
         """Answer as GitHub does when a rate limit is hit (without touching the real counters).
 
         primary: 403, `x-ratelimit-remaining: 0` and a reset `reset_in` seconds ahead on the sandbox
-        clock. secondary: 403 (or `status` 429) with the secondary-limit message and `retry-after`.
+        clock (plus `retry-after` when given). secondary: 403 (or `status` 429) with the secondary-limit
+        message and `retry-after` (60 unless given); secondary-no-retry-after: the same without the header.
         """
         reset = int(self._clock.now() + reset_in)
         if kind == "primary":
@@ -180,11 +184,21 @@ class Faults:
         if kind == "secondary":
             return self.add(method, path, status=status, message=SECONDARY_MESSAGE, times=times,
                             retry_after=retry_after if retry_after is not None else 60)
-        raise ValueError(f"kind must be 'primary' or 'secondary', not {kind!r}")
+        if kind == "secondary-no-retry-after":  # GitHub does not always say how long to wait
+            return self.add(method, path, status=status, message=SECONDARY_MESSAGE, times=times)
+        raise ValueError(f"kind must be 'primary', 'secondary' or 'secondary-no-retry-after', not {kind!r}")
+
+    def slow_mergeability(self, seconds: float) -> None:
+        """GitHub's mergeability job takes `seconds` on the sandbox clock: after a pull request's head or base
+        moves, reads answer `mergeable: null` until that long after the first of them (0: the second read
+        answers, the default)."""
+        self.mergeability_seconds = max(0.0, seconds)
 
     def clear(self) -> None:
+        """Remove every rule, and let mergeability be computed at its usual speed again."""
         with self._lock:
             self._rules.clear()
+        self.mergeability_seconds = 0.0
 
     def remove(self, rule: FaultRule) -> None:
         with self._lock:

@@ -7,6 +7,9 @@ pushing needs write access. Protected branches are enforced by the repository's 
 GitHub's: "remote: error: GH006: Protected branch update failed for refs/heads/prod.".
 
 These exchanges are not REST: they are logged (kind "git") but not passed to the exchange observers.
+Fault rules apply to them like to REST requests, on their path (`POST /acme/shop.git/git-receive-pack`):
+an error status answered as plain text, a dropped connection, a delay, or a push that lands and then
+loses its answer.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from urllib.parse import unquote, urlsplit
 
 import opsgh
 from opsgh.sandbox.auth import authenticate
+from opsgh.sandbox.faults import DEFAULT_MESSAGES, FaultRule
 from opsgh.sandbox.gitstore import git_environment
 from opsgh.sandbox.log import LogEntry
 from opsgh.sandbox.prereceive import POLICY_ENV
@@ -57,11 +61,24 @@ def serve(handler: SandboxRequestHandler, app: SandboxApp) -> None:
     auth = Auth()
     status = 200
 
-    def log(code: int) -> None:
+    fault: FaultRule | None = None
+
+    def log(code: int | None) -> None:
         app.log.record(LogEntry(time=app.clock.now(), method=handler.command, path=parts.path, query=parts.query,
                                 status=code, duration_ms=round((time.monotonic() - started) * 1000, 3),
-                                user=auth.login, token_kind=auth.kind, fault=None, request_id=request_id,
+                                user=auth.login, token_kind=auth.kind,
+                                fault=fault.describe() if fault is not None else None, request_id=request_id,
                                 operation=f"{handler.command} git {service}", kind="git"))
+
+    def misbehave(rule: FaultRule) -> None:
+        """Answer as the fault rule says: no answer at all, or its status as plain text."""
+        if rule.drop:
+            handler.drop()
+            log(None)
+            return
+        code = rule.status or 500
+        handler.send_plain(code, f"{DEFAULT_MESSAGES.get(code, 'Error')}\n", rule.answer_headers())
+        log(code)
 
     def refuse(code: int, text: str, extra: dict[str, str] | None = None) -> None:
         handler.read_body()
@@ -97,6 +114,14 @@ def serve(handler: SandboxRequestHandler, app: SandboxApp) -> None:
             refuse(403, f"Permission to {repo.full_name}.git denied to {auth.login}.\n")
         return
 
+    fault = app.faults.take(handler.command, parts.path)
+    if fault is not None and not fault.landed:
+        app.pause(fault.delay)
+        if fault.drop or fault.status is not None:
+            handler.read_body()
+            misbehave(fault)
+            return
+
     git_path = f"/{repo.owner}/{repo.name}.git/{service}"
     env = git_environment({
         "GIT_PROJECT_ROOT": str(app.git.root),
@@ -125,7 +150,8 @@ def serve(handler: SandboxRequestHandler, app: SandboxApp) -> None:
     with lock:
         git = app.git_repo(repo)
         before = git.refs() if receiving else {}
-        status = _run_backend(handler, env)
+        landed = fault is not None and fault.landed
+        status = _run_backend(handler, env, answer=not landed)
         if receiving:
             after = git.refs()
             for ref in sorted(set(before) | set(after)):
@@ -134,11 +160,16 @@ def serve(handler: SandboxRequestHandler, app: SandboxApp) -> None:
                         repo.pushed_at = app.now()
                     app.ref_updated(repo, ref, before.get(ref), after.get(ref), auth.login)
             app.persist()
+    if fault is not None and fault.landed:
+        app.pause(fault.delay)  # done; then the silence, or the error instead of the answer
+        misbehave(fault)
+        return
     log(status)
 
 
-def _run_backend(handler: SandboxRequestHandler, env: dict[str, str]) -> int:
-    """Run `git http-backend`, streaming the request body in and the answer out (chunked)."""
+def _run_backend(handler: SandboxRequestHandler, env: dict[str, str], *, answer: bool = True) -> int:
+    """Run `git http-backend`, streaming the request body in and the answer out (chunked); with `answer`
+    False the answer is read and thrown away (a fault answers instead)."""
     process = subprocess.Popen(["git", "http-backend"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, env=env)
     stdin, stdout, stderr = process.stdin, process.stdout, process.stderr
@@ -170,17 +201,20 @@ def _run_backend(handler: SandboxRequestHandler, env: dict[str, str]) -> int:
             status = int(code)
         else:
             cgi_headers.append((key.strip(), value.strip()))
-    handler.send_response(status, reason or None)
-    for key, value in cgi_headers:
-        handler.send_header(key, value)
-    handler.send_header("transfer-encoding", "chunked")
-    handler.end_headers()
+    if answer:
+        handler.send_response(status, reason or None)
+        for key, value in cgi_headers:
+            handler.send_header(key, value)
+        handler.send_header("transfer-encoding", "chunked")
+        handler.end_headers()
     while True:
         data = reader_out.read1(64 * 1024)
         if not data:
             break
-        handler.write_chunk(data)
-    handler.end_chunks()
+        if answer:
+            handler.write_chunk(data)
+    if answer:
+        handler.end_chunks()
     writer.join()
     process.wait()
     reader.join()

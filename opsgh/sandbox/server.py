@@ -102,9 +102,7 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
         outcome = app.handle(self.command, self.path, headers, body, host=self._host(),
                              client=self.client_address[0])
         if outcome.drop:
-            self.close_connection = True
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
+            self.drop()
             return
         self.send_response(outcome.status)
         for name, value in outcome.headers.items():
@@ -115,6 +113,12 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
             self.wfile.write(outcome.body)
 
     # ------------------------------------------------------------------ helpers for githttp
+
+    def drop(self) -> None:
+        """Close the connection without an answer (a dropped connection, a timeout's end)."""
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
 
     def send_plain(self, status: int, text: str, headers: dict[str, str] | None = None) -> None:
         data = text.encode()

@@ -169,6 +169,15 @@ CORPUS = [
     Case("/gate", changes=(("on_pull_request", False),), expected="ignored"),
     Case("/gate " + "A" * 400, words="longer than 300"),
     Case("/help", login="dave", expected="done"),
+    Case("/help me", login="dave", words="`/help` takes no argument"),
+    Case("/release now", login="bob", words="`/release` takes no argument"),
+    Case("/backport main prod", login="bob", words="`main prod` is not a valid BRANCH"),
+    Case("/backport ../main", login="bob", words="`../main` is not a valid BRANCH"),
+    Case("/verify staging production", words="`staging production` is not a valid ENVIRONMENT"),
+    Case("/ship " + "a" * 41, words="is not a valid SHA"),
+    Case("/ship ggggggg", words="`ggggggg` is not a valid SHA"),
+    Case("\x00/gate", expected="ignored"),
+    Case("/ship\u00a0abc1234", expected="ignored"),  # a no-break space: not a command at all
 ]
 
 

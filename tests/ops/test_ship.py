@@ -276,7 +276,7 @@ def test_a_running_required_check_is_pending_not_no_go(shop: ReleaseRepo) -> Non
         shop.ship()
     assert waiting.value.message.startswith("PENDING: ")
     assert "required check 'ci' is still running" in waiting.value.message
-    assert "wait for the checks to finish" in waiting.value.hint
+    assert "wait until nothing is pending (running checks" in waiting.value.hint
     assert shop.snapshot() == before
 
 

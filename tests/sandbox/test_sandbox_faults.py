@@ -79,6 +79,17 @@ def test_timeout_longer_than_the_client_waits(sandbox: Sandbox, token: str) -> N
     # stopping the sandbox wakes the sleeping request (the fixture's teardown does not wait 5 s)
 
 
+def test_a_landed_timeout_applies_the_write_before_the_silence(sandbox: Sandbox, token: str) -> None:
+    sandbox.faults.timeout("POST", "/repos/acme/shop/git/refs", seconds=5, landed=True)
+    started = time.monotonic()
+    with pytest.raises(httpx.ReadTimeout):
+        client(sandbox, token, timeout=0.3).post("/repos/acme/shop/git/refs",
+                                                 json={"ref": "refs/heads/late", "sha": main_sha(sandbox)})
+    assert time.monotonic() - started < 2
+    # Already there when the client gives up: a read-back finds it.
+    assert sandbox.app.git_repo(sandbox.repo("acme", "shop")).ref("refs/heads/late") is not None
+
+
 def test_delay_then_answer(sandbox: Sandbox, token: str) -> None:
     sandbox.faults.delay("GET", "/repos/acme/shop", 0.2, times=1)
     started = time.monotonic()
@@ -101,6 +112,12 @@ def test_injected_rate_limit_answers(sandbox: Sandbox, sandbox_clock: FakeClock,
     assert secondary.headers["retry-after"] == "30"
     assert "secondary rate limit" in secondary.json()["message"]
     assert secondary.headers["x-github-request-id"] in secondary.json()["message"]
+    sandbox.faults.rate_limited("POST", "/repos/acme/shop/git/refs", "secondary-no-retry-after")
+    unsaid = api.post("/repos/acme/shop/git/refs", json={"ref": "refs/heads/z", "sha": main_sha(sandbox)})
+    assert unsaid.status_code == 403
+    assert "retry-after" not in unsaid.headers
+    assert "secondary rate limit" in unsaid.json()["message"]
+    assert sandbox.app.git_repo(sandbox.repo("acme", "shop")).ref("refs/heads/z") is None  # refused, not done
 
 
 def test_primary_rate_limit_per_token_resets_on_the_sandbox_clock(sandbox: Sandbox, sandbox_clock: FakeClock,

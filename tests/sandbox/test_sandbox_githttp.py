@@ -106,3 +106,30 @@ def test_push_without_token_or_write_access_is_refused(sandbox: Sandbox, shop: d
     assert any(e.status == 401 and e.path == "/acme/shop.git/info/refs" for e in sandbox.log.entries)
     bad = git(work, "push", sandbox.git_url("acme", "shop", "ghp_" + "0" * 36), "main", check=False)
     assert bad.returncode != 0
+
+
+def test_faults_apply_to_git_over_http(sandbox: Sandbox, shop: dict[str, str], tmp_path: Path) -> None:
+    work = clone(sandbox, tmp_path, shop["alice"])
+    repo = sandbox.app.git_repo(sandbox.repo("acme", "shop"))
+    (work / "a.txt").write_text("a\n")
+    git(work, "add", "a.txt")
+    git(work, "commit", "--quiet", "-m", "A")
+    head = git(work, "rev-parse", "HEAD").stdout.strip()
+
+    sandbox.faults.error("POST", "/acme/shop.git/git-receive-pack", 502)
+    refused = git(work, "push", "origin", "HEAD:refs/heads/a", check=False)
+    assert refused.returncode != 0
+    assert "502" in refused.stderr
+    assert repo.ref("refs/heads/a") is None  # not applied
+
+    sandbox.faults.landed_then("POST", "/acme/shop.git/git-receive-pack", 502)
+    lost = git(work, "push", "origin", "HEAD:refs/heads/b", check=False)
+    assert lost.returncode != 0
+    assert repo.ref("refs/heads/b") == head  # applied, the answer lost
+
+    sandbox.faults.drop("GET", "/acme/shop.git/info/refs", times=None)  # curl retries a dropped connection once
+    dropped = git(work, "fetch", "--quiet", "origin", check=False)
+    assert dropped.returncode != 0
+    faults = [e.fault for e in sandbox.log.entries if e.kind == "git" and e.fault]
+    assert faults[:2] == ["502", "landed+502"]
+    assert set(faults[2:]) == {"drop"}

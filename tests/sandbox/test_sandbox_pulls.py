@@ -184,6 +184,21 @@ def test_mergeable_is_null_until_computed_then_follows_the_branches(shop: Shop) 
 # Merging
 
 
+def test_a_slow_mergeability_job_answers_null_until_its_time_has_passed(shop: Shop) -> None:
+    shop.sandbox.faults.slow_mergeability(120)
+    created = shop.open()
+    assert created["mergeable"] is None
+    clock = shop.sandbox.clock
+    assert [shop.pull(1)["mergeable"] for _ in range(3)] == [None, None, None]
+    clock.sleep(119)
+    assert shop.pull(1)["mergeable"] is None
+    clock.sleep(1)
+    assert (shop.pull(1)["mergeable"], shop.pull(1)["mergeable_state"]) == (True, "clean")
+    shop.sandbox.commit("acme", "shop", "feature", {"more.txt": "more\n"}, "More", author="bob")
+    assert shop.pull(1)["mergeable"] is None  # the head moved: a new job, as slow
+    shop.sandbox.faults.clear()  # back to GitHub's usual speed
+    assert shop.pull(1)["mergeable"] is True
+
 def test_merge_commit(shop: Shop) -> None:
     shop.open()
     shop.sandbox.commit("acme", "shop", "main", {"docs.md": "# Docs\nmore\n"}, "Docs", author="alice")

@@ -138,6 +138,20 @@ def test_a_403_without_limit_signals_is_forbidden() -> None:
     assert error.message.endswith("Resource not accessible by integration")
 
 
+def test_a_403_names_the_permission_github_accepts() -> None:
+    error = error_for_response(
+        403, {"x-accepted-github-permissions": "deployments=write"}, body("Resource not accessible by integration"),
+        "POST", "/repos/o/r/deployments")
+    assert isinstance(error, Forbidden)
+    assert error.message.endswith("(POST /repos/o/r/deployments): Resource not accessible by integration")
+    assert error.hint == ("the token lacks a permission: GitHub accepts deployments=write for this; grant it to the "
+                          "GitHub App (or the fine-grained token), then re-run")
+    # An empty header (GitHub sends one with every 403 to an App) says nothing: the usual hint.
+    plain = error_for_response(403, {"x-accepted-github-permissions": ""}, body("Forbidden"), "GET", "/x")
+    assert plain is not None
+    assert plain.hint == Forbidden.default_hint
+
+
 def test_an_html_error_page_is_not_pasted_into_the_message() -> None:
     error = error_for_response(
         502, {}, b"<html><body><h1>502 Bad Gateway</h1>" + b"x" * 5000 + b"</body></html>", "GET", "/x"

@@ -96,6 +96,7 @@ class PullRequest:
     mergeable: bool | None = None
     mergeable_key: str | None = None
     mergeable_requested: str | None = None
+    mergeable_requested_at: float | None = None  # sandbox clock (Faults.slow_mergeability)
 
     @property
     def merged(self) -> bool:
@@ -182,7 +183,7 @@ def compute_mergeable(app: SandboxApp, repo: RepoState, pr: PullRequest) -> bool
     result = git.mergeability(pr.base_sha, pr.head_sha)
     pr.mergeable = result.clean
     pr.mergeable_key = pr.key
-    pr.mergeable_requested = None
+    pr.mergeable_requested = pr.mergeable_requested_at = None
     if result.clean and result.tree is not None:
         stamp = app.signature()
         test_merge = git.commit_tree(result.tree, [pr.base_sha, pr.head_sha],
@@ -204,8 +205,12 @@ def observe_mergeable(app: SandboxApp, repo: RepoState, pr: PullRequest) -> bool
     if pr.state != "open":
         return None
     if pr.mergeable_requested == pr.key:
+        ready_at = (pr.mergeable_requested_at or 0.0) + app.faults.mergeability_seconds
+        if app.clock.now() < ready_at:
+            return None  # the job is still running (slow_mergeability)
         return compute_mergeable(app, repo, pr)
     pr.mergeable_requested = pr.key
+    pr.mergeable_requested_at = app.clock.now()
     return None
 
 
