@@ -19,7 +19,13 @@ from opsgh.errors import ExitCode
 from opsgh.ops.commands import CommandContext, CommandReport, Runner
 
 if TYPE_CHECKING:
+    from opsgh.gate.verdict import Verdict
     from opsgh.github.gateway import GitHubGateway
+    from opsgh.ops.backport import BackportResult
+    from opsgh.ops.release import ReleaseResult
+    from opsgh.ops.rollback import RollbackResult
+    from opsgh.ops.ship import ShipResult
+    from opsgh.ops.verify import VerifyResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +38,48 @@ class OperationResult:
 
 def _json(data: Mapping[str, Any]) -> str:
     return json.dumps(data, sort_keys=True, default=str)
+
+
+# The step outputs of each operation (action.yml declares them), the same whether the event was routed
+# here or an explicit `command` ran the CLI (cli.py writes these in Actions).
+
+
+def release_outputs(result: ReleaseResult) -> dict[str, str]:
+    outputs = {"result-json": _json({"operation": "release", "action": result.action, "number": result.number,
+                                     "url": result.url, "dry_run": result.dry_run})}
+    if result.number is not None:
+        outputs |= {"pr-number": str(result.number), "pr-url": result.url or ""}
+    return outputs
+
+
+def gate_outputs(verdict: Verdict, number: int | None, pr_url: str | None) -> dict[str, str]:
+    outputs = {"verdict": str(verdict.state), "reasons": json.dumps(list(verdict.reasons)),
+               "result-json": _json({"operation": "gate", **verdict.as_dict(), "number": number})}
+    if number is not None:
+        outputs |= {"pr-number": str(number), "pr-url": pr_url or ""}
+    return outputs
+
+
+def ship_outputs(result: ShipResult) -> dict[str, str]:
+    return {"pr-number": str(result.pr_number), "pr-url": result.pr_url, "tag": result.tag or "",
+            "result-json": _json({"operation": "ship", **result.as_dict()})}
+
+
+def verify_outputs(result: VerifyResult) -> dict[str, str]:
+    return {"result-json": _json({"operation": "verify", **result.as_dict()}), "tier": str(result.tier),
+            "verify-passed": "true" if result.passed else "false"}
+
+
+def backport_outputs(result: BackportResult) -> dict[str, str]:
+    outputs = {"result-json": _json({"operation": "backport", **result.as_dict()})}
+    opened = next((t for t in result.targets if t.pr_number is not None), None)
+    if opened is not None:
+        outputs |= {"pr-number": str(opened.pr_number), "pr-url": opened.pr_url or ""}
+    return outputs
+
+
+def rollback_outputs(result: RollbackResult) -> dict[str, str]:
+    return {"result-json": _json({"operation": "rollback", **result.as_dict()})}
 
 
 class ActionOperations:
@@ -49,11 +97,7 @@ class ActionOperations:
         from opsgh.ops.release import release
 
         result = release(self.gateway, self.repo, self.config, self.clock, dry_run=self.dry_run)
-        outputs = {"result-json": _json({"operation": "release", "action": result.action, "number": result.number,
-                                         "url": result.url, "dry_run": result.dry_run})}
-        if result.number is not None:
-            outputs |= {"pr-number": str(result.number), "pr-url": result.url or ""}
-        return OperationResult(ExitCode.OK, tuple(result.summary().splitlines()), outputs)
+        return OperationResult(ExitCode.OK, tuple(result.summary().splitlines()), release_outputs(result))
 
     def gate(self, number: int | None) -> OperationResult:
         """The verdict, published (sticky comment + check run) unless dry-run. A verdict is a result, not a
@@ -64,7 +108,9 @@ class ActionOperations:
         from opsgh.ports import PullShipState
 
         number = locate_release_pull(self.gateway, self.repo, self.config, number)
-        probe_client, runner = self._network_clients()
+        from opsgh.context import gate_network_clients
+
+        probe_client, runner = gate_network_clients(self.config, self.clock)
         seen: list[PullShipState] = []
         try:
             verdict = gate(self.gateway, self.repo, self.config, self.clock, number, probe_client=probe_client,
@@ -79,10 +125,8 @@ class ActionOperations:
                                         head_checks=pull.checks if pull else None)
             lines.append(f"published: comment {published.comment} ({published.comment_url}), "
                          f"{published.check_kind} {published.check}")
-        outputs = {"verdict": str(verdict.state), "reasons": json.dumps(list(verdict.reasons)),
-                   "pr-number": str(number), "pr-url": pull.url if pull else "",
-                   "result-json": _json({"operation": "gate", **verdict.as_dict(), "number": number})}
-        return OperationResult(ExitCode.OK, tuple(lines), outputs, verdict.state is VerdictState.GO)
+        return OperationResult(ExitCode.OK, tuple(lines), gate_outputs(verdict, number, pull.url if pull else None),
+                               verdict.state is VerdictState.GO)
 
     def gate_release_pull_at(self, head_sha: str) -> OperationResult | None:
         """Gate the open Release PR if its head is `head_sha` (a status landed there); None otherwise."""
@@ -97,9 +141,7 @@ class ActionOperations:
 
         result = ship(self.gateway, self.config, ShipRequest(self.repo, number, self.dry_run, self.run_url, head_sha),
                       self.clock, notify=self._slack())
-        outputs = {"pr-number": str(result.pr_number), "pr-url": result.pr_url, "tag": result.tag or "",
-                   "result-json": _json({"operation": "ship", **result.as_dict()})}
-        return OperationResult(ExitCode.OK, tuple(result.lines()), outputs)
+        return OperationResult(ExitCode.OK, tuple(result.lines()), ship_outputs(result))
 
     def verify(self, environment: str) -> OperationResult:
         from opsgh.github.probes import HttpxProbeClient
@@ -112,9 +154,8 @@ class ActionOperations:
                             self.clock, client, progress=self.progress)
         finally:
             client.close()
-        outputs = {"result-json": _json({"operation": "verify", **result.as_dict()}), "tier": str(result.tier)}
         code = ExitCode.OK if result.passed else ExitCode.CHECK_FAILED
-        return OperationResult(code, tuple(result.lines()), outputs, result.passed)
+        return OperationResult(code, tuple(result.lines()), verify_outputs(result), result.passed)
 
     def backport(self, number: int, targets: tuple[str, ...] = ()) -> OperationResult:
         """Back-port merged PR `number` (to `targets`, default hotfix.backport_to) in a scratch repository.
@@ -127,10 +168,7 @@ class ActionOperations:
         with GitCheckout(self.gateway.clone_url(self.repo), self.gateway.git_token, self.clock,
                          identity=BOT_IDENTITY) as git:
             result = backport(self.gateway, git, self.config, request)
-        opened = next((t for t in result.targets if t.pr_number is not None), None)
-        outputs = {"result-json": _json({"operation": "backport", **result.as_dict()})}
-        if opened is not None:
-            outputs |= {"pr-number": str(opened.pr_number), "pr-url": opened.pr_url or ""}
+        outputs = backport_outputs(result)
         code = ExitCode.OK
         try:
             result.raise_for_outcome()
@@ -144,30 +182,12 @@ class ActionOperations:
         result = rollback(self.gateway, self.config,
                           RollbackRequest(self.repo, reason, None, True, self.dry_run, actor, self.run_url),
                           self.clock, notify=self._slack())
-        outputs = {"result-json": _json({"operation": "rollback", **result.as_dict()})}
-        return OperationResult(ExitCode.OK, tuple(result.lines()), outputs)
+        return OperationResult(ExitCode.OK, tuple(result.lines()), rollback_outputs(result))
 
     def _slack(self) -> Callable[[str], None] | None:
-        variable = self.config.notify.slack_webhook_env
-        if not variable or not self.environ.get(variable, "").strip():
-            return None
-        from opsgh.github.notify import slack_notifier
+        from opsgh.context import slack_notifier_from
 
-        return slack_notifier(self.environ[variable].strip(), source=f"${variable}")
-
-    def _network_clients(self) -> tuple[Any, Any]:
-        gate_config = self.config.gate
-        probe_client = runner = None
-        if gate_config.probes or gate_config.parity is not None:
-            from opsgh.github.probes import HttpxProbeClient
-
-            probe_client = HttpxProbeClient(self.clock)
-        if gate_config.commands:
-            # From the default branch's configuration only (the Action never reads a checkout's file).
-            from opsgh.shell import SubprocessCommandRunner
-
-            runner = SubprocessCommandRunner()
-        return probe_client, runner
+        return slack_notifier_from(self.config, self.environ)
 
     # ------------------------------------------------------------------ slash commands
 

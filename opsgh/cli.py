@@ -196,6 +196,7 @@ def release_command(state: CliState, dry_run: bool, refresh: bool) -> None:
       opsgh release --dry-run
       opsgh --repo acme/shop release
     """
+    from opsgh.action_ops import release_outputs
     from opsgh.ops.release import release
 
     repo = state.settings().repo
@@ -207,9 +208,7 @@ def release_command(state: CliState, dry_run: bool, refresh: bool) -> None:
         click.echo("body:")
         click.echo(result.body.rstrip("\n"))
         click.echo("-" * 72)
-    _actions_outputs(state, "release", {"action": result.action, "number": result.number, "url": result.url,
-                                        "dry_run": result.dry_run},
-                     **{"pr-number": result.number, "pr-url": result.url})
+    _actions_outputs(state, release_outputs(result))
     click.echo(result.summary())
 
 
@@ -243,6 +242,8 @@ def gate_command(state: CliState, pr: int | None, as_json: bool, publish: bool) 
       opsgh --repo acme/shop gate 42 --json
       opsgh gate --publish
     """
+    from opsgh.action_ops import gate_outputs
+    from opsgh.context import gate_network_clients
     from opsgh.gate.verdict import VerdictState
     from opsgh.ops.gate import gate, verdict_lines
 
@@ -251,17 +252,7 @@ def gate_command(state: CliState, pr: int | None, as_json: bool, publish: bool) 
         raise UsageError("no repository to gate", "pass --repo OWNER/NAME or set GITHUB_REPOSITORY")
     config = state.config()
     clock = state.clock()
-    probe_client = None
-    if config.gate.probes or config.gate.parity is not None:
-        from opsgh.github.probes import HttpxProbeClient
-
-        probe_client = HttpxProbeClient(clock)
-    runner = None
-    if config.gate.commands:
-        # Commands come from the configuration on the default branch, never from the PR head.
-        from opsgh.shell import SubprocessCommandRunner
-
-        runner = SubprocessCommandRunner()
+    probe_client, runner = gate_network_clients(config, clock)
     try:
         if publish and pr is None:
             from opsgh.ops.gate import locate_release_pull
@@ -282,17 +273,13 @@ def gate_command(state: CliState, pr: int | None, as_json: bool, publish: bool) 
         comment_url = published.comment_url
         click.echo(f"published: comment {published.comment} ({published.comment_url}), "
                    f"{published.check_kind} {published.check}", err=True)
+    _actions_outputs(state, gate_outputs(verdict, pr, seen[-1].url if seen else None))
     if state.environ.get("GITHUB_ACTIONS") == "true":
-        import json
-
         from opsgh.action import ActionsRuntime
         from opsgh.ops.publish_verdict import summary_text
         from opsgh.render.engine import Renderer
 
-        runtime = ActionsRuntime(state.environ)
-        runtime.set_output("verdict", str(verdict.state))
-        runtime.set_output("reasons", json.dumps(list(verdict.reasons)))
-        runtime.add_summary(summary_text(verdict, pr, Renderer(), comment_url))
+        ActionsRuntime(state.environ).add_summary(summary_text(verdict, pr, Renderer(), comment_url))
     if as_json:
         import json
 
@@ -331,6 +318,7 @@ def ship_command(state: CliState, pr: int | None, dry_run: bool, as_json: bool) 
       opsgh ship --dry-run
       opsgh --repo acme/shop ship 42
     """
+    from opsgh.action_ops import ship_outputs
     from opsgh.ops.ship import ShipRequest, ship
 
     repo = state.settings().repo
@@ -339,19 +327,14 @@ def ship_command(state: CliState, pr: int | None, dry_run: bool, as_json: bool) 
     config = state.config()
     result = ship(state.gateway(), config, ShipRequest(repo, pr, dry_run, _run_url(state.environ)), state.clock(),
                   notify=_slack(state, config))
-    _actions_outputs(state, "ship", result.as_dict(), **{"pr-number": result.pr_number, "pr-url": result.pr_url,
-                                                          "tag": result.tag})
+    _actions_outputs(state, ship_outputs(result))
     _print_result(result.lines(), result.as_dict(), as_json)
 
 
 def _slack(state: CliState, config: Config) -> Callable[[str], None] | None:
-    """Post to the Slack incoming webhook whose URL is in the variable `notify.slack_webhook_env` names."""
-    variable = config.notify.slack_webhook_env
-    if not variable or not state.environ.get(variable, "").strip():
-        return None
-    from opsgh.github.notify import slack_notifier
+    from opsgh.context import slack_notifier_from
 
-    return slack_notifier(state.environ[variable].strip(), source=f"${variable}")
+    return slack_notifier_from(config, state.environ)
 
 
 def _print_result(lines: list[str], data: dict[str, object], as_json: bool) -> None:
@@ -363,19 +346,15 @@ def _print_result(lines: list[str], data: dict[str, object], as_json: bool) -> N
         click.echo("\n".join(lines))
 
 
-def _actions_outputs(state: CliState, operation: str, data: dict[str, object], **outputs: object) -> None:
-    """In GitHub Actions, the step outputs of the composite action (`result-json` and the named ones)."""
+def _actions_outputs(state: CliState, outputs: Mapping[str, str]) -> None:
+    """In GitHub Actions, the composite action's step outputs (`opsgh.action_ops` says which)."""
     if state.environ.get("GITHUB_ACTIONS") != "true":
         return
-    import json
-
     from opsgh.action import ActionsRuntime
 
     runtime = ActionsRuntime(state.environ)
-    runtime.set_output("result-json", json.dumps({"operation": operation, **data}, sort_keys=True, default=str))
     for name, value in outputs.items():
-        if value is not None:
-            runtime.set_output(name, str(value))
+        runtime.set_output(name, value)
 
 
 # ----------------------------------------------------------------------------- rollback
@@ -410,6 +389,7 @@ def rollback_command(state: CliState, release_pr: int | None, reason: str, no_me
       opsgh rollback --reason "checkout errors above 5% since the release"
       opsgh --repo acme/shop rollback --release 42 --no-merge
     """
+    from opsgh.action_ops import rollback_outputs
     from opsgh.ops.rollback import RollbackRequest, rollback
 
     repo = state.settings().repo
@@ -419,7 +399,7 @@ def rollback_command(state: CliState, release_pr: int | None, reason: str, no_me
     request = RollbackRequest(repo, reason, release_pr, not no_merge, dry_run,
                               state.environ.get("GITHUB_ACTOR", "").strip() or None, _run_url(state.environ))
     result = rollback(state.gateway(), config, request, state.clock(), notify=_slack(state, config))
-    _actions_outputs(state, "rollback", result.as_dict())
+    _actions_outputs(state, rollback_outputs(result))
     _print_result(result.lines(), result.as_dict(), as_json)
 
 
@@ -473,6 +453,7 @@ def verify_command(state: CliState, environment: str, sha: str | None, duration:
       opsgh verify --env production --duration 15m --rollback-on-fail
       opsgh verify --env staging --duration 2m --interval 10s --dry-run
     """
+    from opsgh.action_ops import verify_outputs
     from opsgh.github.probes import HttpxProbeClient
     from opsgh.ops.verify import VerifyRequest, environment_config, verify
 
@@ -505,14 +486,12 @@ def verify_command(state: CliState, environment: str, sha: str | None, duration:
                         rollback=roll_back if rollback_on_fail else None)
     finally:
         client.close()
-    _actions_outputs(state, "verify", result.as_dict())
+    _actions_outputs(state, verify_outputs(result))
     if state.environ.get("GITHUB_ACTIONS") == "true":
         from opsgh.action import ActionsRuntime
 
-        runtime = ActionsRuntime(state.environ)
-        runtime.set_output("verify-passed", "true" if result.passed else "false")
-        runtime.set_output("tier", str(result.tier))
-        runtime.add_summary("\n".join(["## opsgh verify", "", *(f"- {line.strip()}" for line in result.lines())]))
+        summary = ["## opsgh verify", "", *(f"- {line.strip()}" for line in result.lines())]
+        ActionsRuntime(state.environ).add_summary("\n".join(summary))
     if as_json:
         import json
 
@@ -594,6 +573,7 @@ def backport_command(state: CliState, pr: int, targets: tuple[str, ...], directo
       opsgh backport 57 --to main --to release/2.4 --dry-run
       opsgh backport 57 --checkout . --json
     """
+    from opsgh.action_ops import backport_outputs
     from opsgh.git import BOT_IDENTITY, GitCheckout, default_identity
     from opsgh.ops.backport import BackportRequest, backport
 
@@ -605,9 +585,7 @@ def backport_command(state: CliState, pr: int, targets: tuple[str, ...], directo
     with GitCheckout(gateway.clone_url(repo), gateway.git_token, state.clock(), identity=identity,
                      directory=directory) as git:
         result = backport(gateway, git, config, BackportRequest(repo, pr, targets, dry_run))
-    opened = next((t for t in result.targets if t.pr_number is not None), None)
-    _actions_outputs(state, "backport", result.as_dict(), **{"pr-number": opened.pr_number if opened else None,
-                                                               "pr-url": opened.pr_url if opened else None})
+    _actions_outputs(state, backport_outputs(result))
     _print_result(result.lines(), result.as_dict(), as_json)
     result.raise_for_outcome()
 

@@ -19,7 +19,9 @@ if TYPE_CHECKING:
     from opsgh.clock import Clock
     from opsgh.config import Config
     from opsgh.github.gateway import GitHubGateway
+    from opsgh.github.probes import HttpxProbeClient
     from opsgh.ops.doctor import DoctorReport
+    from opsgh.shell import SubprocessCommandRunner
 
 REPO_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 LOCAL_CONFIG = Path(".github") / "opsgh.yml"
@@ -216,3 +218,31 @@ def doctor_report(settings: Settings,
         production_branch=config.branches.production,
     )
     return run_doctor(inp, gateway, load, port_error=port_error)
+
+
+def slack_notifier_from(config: Config, environ: Mapping[str, str]) -> Callable[[str], None] | None:
+    """Post to the Slack incoming webhook whose URL is in the variable `notify.slack_webhook_env` names;
+    None when it names none or the variable is empty."""
+    variable = config.notify.slack_webhook_env
+    if not variable or not environ.get(variable, "").strip():
+        return None
+    from opsgh.github.notify import slack_notifier
+
+    return slack_notifier(environ[variable].strip(), source=f"${variable}")
+
+
+def gate_network_clients(config: Config, clock: Clock) -> tuple[HttpxProbeClient | None,
+                                                                 SubprocessCommandRunner | None]:
+    """The HTTP client for the gate's probes and parity, and the runner for its command probes, each
+    only when configured (the caller closes the client). The commands come from the configuration the
+    caller read: the default branch's, never a pull request head's."""
+    probe_client = runner = None
+    if config.gate.probes or config.gate.parity is not None:
+        from opsgh.github.probes import HttpxProbeClient
+
+        probe_client = HttpxProbeClient(clock)
+    if config.gate.commands:
+        from opsgh.shell import SubprocessCommandRunner
+
+        runner = SubprocessCommandRunner()
+    return probe_client, runner
