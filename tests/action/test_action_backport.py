@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from action_support import ActionHarness
@@ -25,11 +24,6 @@ def shop(sandbox: Sandbox, sandbox_clock: FakeClock) -> Iterator[HotfixRepo]:
     repo = HotfixRepo(sandbox, sandbox_clock, config=CONFIG)
     yield repo
     repo.close()
-
-
-@pytest.fixture
-def action(shop: HotfixRepo, tmp_path: Path) -> ActionHarness:
-    return ActionHarness(shop, tmp_path)  # type: ignore[arg-type]  # it needs only .sandbox and .full_name
 
 
 def closed(shop: HotfixRepo, number: int, head: str) -> dict[str, object]:

@@ -2,36 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from action_support import ActionHarness
 from ship_support import ReleaseRepo
 from webhooks import example, pull_request_event, readdress
 
-from opsgh.clock import FakeClock
 from opsgh.errors import ExitCode
 from opsgh.ops.publish_verdict import CHECK_NAME, MARKER
-from opsgh.sandbox import Sandbox
-
-CONFIG = """\
-branches: {staging: main, production: prod}
-release: {title: "Release {date}", tag: "v{date}"}
-gate: {approvals: {min: 0}, checklist: "off"}
-"""
-
-
-@pytest.fixture
-def shop(sandbox: Sandbox, sandbox_clock: FakeClock) -> Iterator[ReleaseRepo]:
-    repo = ReleaseRepo(sandbox, sandbox_clock, config=CONFIG)
-    yield repo
-    repo.close()
-
-
-@pytest.fixture
-def action(shop: ReleaseRepo, tmp_path: Path) -> ActionHarness:
-    return ActionHarness(shop, tmp_path)
 
 
 def push(shop: ReleaseRepo, ref: str) -> dict[str, object]:

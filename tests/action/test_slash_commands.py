@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from action_support import ActionHarness, ActionRun
+from action_support import CONFIG, ActionHarness, ActionRun
+from rollback_support import shipped
 from ship_support import ReleaseRepo
 from webhooks import comment_event
 
@@ -24,11 +25,6 @@ from opsgh.ops.commands import REPLY_MARKER
 from opsgh.ops.publish_verdict import CHECK_NAME, MARKER
 from opsgh.sandbox import Sandbox
 
-CONFIG = """\
-branches: {staging: main, production: prod}
-release: {title: "Release {date}", tag: "v{date}"}
-gate: {approvals: {min: 0}, checklist: "off"}
-"""
 PWNED = Path("/tmp/opsgh-pwned")
 
 
@@ -43,11 +39,6 @@ def shop(sandbox: Sandbox, sandbox_clock: FakeClock) -> Iterator[ReleaseRepo]:
     repo.report("success")
     yield repo
     repo.close()
-
-
-@pytest.fixture
-def action(shop: ReleaseRepo, tmp_path: Path) -> ActionHarness:
-    return ActionHarness(shop, tmp_path)
 
 
 class Comments:
@@ -221,11 +212,7 @@ def test_rollback_by_a_maintainer_reverts_the_shipped_release(sandbox: Sandbox, 
                                                               tmp_path: Path) -> None:
     repo = ReleaseRepo(sandbox, sandbox_clock, config=CONFIG, required=())
     try:
-        before = repo.tip("prod")
-        repo.features("tax")
-        repo.open_release_pr()
-        repo.report("success")
-        repo.ship()
+        before = shipped(repo, "tax")["prod_before"]
         action = ActionHarness(repo, tmp_path)
         payload = Comments(repo).post("/rollback checkout errors since $(date)")
         result = command(action, payload)

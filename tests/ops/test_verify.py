@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from local_http import QuietHandler, base_url, serving
+from rollback_support import shipped as ship_release
 from ship_support import CONFIG as SHIP_CONFIG
 from ship_support import ReleaseRepo
 
@@ -266,10 +267,7 @@ def test_a_sustained_immediate_error_rate_stops_the_watch_after_immediate_after(
     repo = ReleaseRepo(sandbox, sandbox_clock, config=verify_config(health[1]).replace(
         "  outage_after: 30s\n", "  outage_after: 30s\n  immediate_after: 20s\n"))
     try:
-        repo.features("tax")
-        repo.open_release_pr()
-        repo.report("success")
-        repo.ship()
+        ship_release(repo, "tax")
         health[0].fail = lambda n: n % 5 == 0  # 20 % of the samples fail: never an outage, always immediate
         result = run_verify(repo)
         assert (result.tier, result.passed, result.stopped_early, result.rounds) == (Tier.IMMEDIATE, False, True, 3)
@@ -285,11 +283,7 @@ def test_rollback_on_fail_hands_a_failed_deploy_over_to_rollback(sandbox: Sandbo
                                                                  capsys: pytest.CaptureFixture[str]) -> None:
     repo = ReleaseRepo(sandbox, sandbox_clock, config=verify_config(health[1]), required=())
     try:
-        before = repo.tip("prod")
-        repo.features("tax")
-        repo.open_release_pr()
-        repo.report("success")
-        repo.ship()
+        before = ship_release(repo, "tax")["prod_before"]
         health[0].fail = lambda n: True
         config = tmp_path / "opsgh.yml"
         config.write_text(verify_config(health[1]).replace("outage_after: 30s", "outage_after: 1s"))
