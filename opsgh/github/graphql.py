@@ -18,17 +18,31 @@ from opsgh.github.transport import Response, Transport
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _OPERATION = re.compile(r"^\s*(query|mutation)\b\s*([A-Za-z_]\w*)?", re.M)
 _COMMENT = re.compile(r"#[^\n]*")
+_SPREAD = re.compile(r"\.\.\.\s*([A-Za-z_]\w*)")  # `...Name`; `... on Type` yields "on"
 
 
 @cache
 def load_document(name: str) -> str:
-    """The text of `opsgh/github/graphql/<name>.graphql`."""
+    """The text of `opsgh/github/graphql/<name>.graphql`, followed by the fragments it spreads
+    (`...Name`: `opsgh/github/graphql/fragments/Name.graphql`, and theirs in turn)."""
     if not _NAME.match(name):
         raise ValueError(f"not a GraphQL document name: {name!r}")
     resource = files("opsgh.github").joinpath("graphql", f"{name}.graphql")
     if not resource.is_file():
         raise ValueError(f"no GraphQL document named {name!r} in opsgh/github/graphql/")
-    return resource.read_text(encoding="utf-8")
+    parts = [resource.read_text(encoding="utf-8")]
+    appended: set[str] = set()
+    while True:
+        spread = {found for part in parts for found in _SPREAD.findall(_COMMENT.sub("", part))} - {"on"}
+        missing = sorted(spread - appended)
+        if not missing:
+            return "\n".join(parts)
+        for fragment in missing:
+            source = files("opsgh.github").joinpath("graphql", "fragments", f"{fragment}.graphql")
+            if not source.is_file():
+                raise ValueError(f"{name}.graphql spreads ...{fragment}, and there is no fragments/{fragment}.graphql")
+            parts.append(source.read_text(encoding="utf-8"))
+            appended.add(fragment)
 
 
 def operation_of(document: str) -> tuple[str, str | None]:

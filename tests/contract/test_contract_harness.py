@@ -478,18 +478,25 @@ def test_graphql_exchange_goes_through_validate_exchange(contract: ContractValid
 
 
 def test_opsgh_graphql_documents_match_githubs_schema(contract: ContractValidator) -> None:
-    documents = sorted(GRAPHQL_DIR.glob("**/*.graphql"))
+    """Each document as opsgh sends it (with the fragments it spreads), and every fragment used."""
+    from opsgh.github.graphql import load_document
+
+    documents = sorted(GRAPHQL_DIR.glob("*.graphql"))
     if not documents:
         pytest.skip(f"no .graphql documents under {GRAPHQL_DIR.relative_to(REPO_ROOT)} yet")
-    failures, checked = [], []
+    failures, checked, sent = [], [], []
     for document in documents:
+        text = load_document(document.stem)
+        sent.append(text)
         try:
-            contract.validate_graphql(document.read_text(encoding="utf-8"))
+            contract.validate_graphql(text)
             checked.append(document)
         except ContractViolation as violation:
             failures.append(f"{document.relative_to(REPO_ROOT)}:\n{violation}")
     assert not failures, "\n".join(failures)
     assert checked == documents
+    for fragment in sorted((GRAPHQL_DIR / "fragments").glob("*.graphql")):
+        assert any(f"...{fragment.stem}" in text for text in sent), f"{fragment.name} is spread by no document"
 
 
 def test_graphql_document_without_variables(contract: ContractValidator) -> None:

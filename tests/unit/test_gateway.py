@@ -468,6 +468,9 @@ def pr_data() -> dict[str, Any]:
 def test_graphql_document_is_loaded_by_name() -> None:
     document = load_document("ship_pull_request")
     assert operation_of(document) == ("query", "ShipPullRequest")
+    # the fragments it spreads follow it, once each
+    assert document.count("fragment PullRequestFields on PullRequest {") == 1
+    assert load_document("revert_pull_request").count("fragment PullRequestFields on PullRequest {") == 1
     with pytest.raises(ValueError, match="no GraphQL document"):
         load_document("no_such_document")
     with pytest.raises(ValueError, match="not a GraphQL document name"):
