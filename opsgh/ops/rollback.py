@@ -36,8 +36,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -47,12 +46,11 @@ from opsgh.config import Config
 from opsgh.errors import Conflict, NotAllowed, OpsghError, PreconditionFailed, ValidationFailed
 from opsgh.ops.gate import wait_for_mergeable
 from opsgh.ops.merging import merge_at_head, merge_blockers
-from opsgh.ops.ship import ENVIRONMENT, Step
+from opsgh.ops.ship import ENVIRONMENT
+from opsgh.ops.steps import Notify, Step, StepRun
 from opsgh.ops.writes import write_once
 from opsgh.ports import CommentRef, DeploymentRef, IssueRef, PullInfo, PullShipState, RollbackPort
 from opsgh.render.ship import render
-
-Notify = Callable[[str], None]
 
 REVERT_MARKER = "<!-- opsgh:rollback {data} -->"
 ANNOUNCEMENT_MARKER = "<!-- opsgh:rollback-announcement revert={number} -->"
@@ -226,24 +224,8 @@ def manual_steps(config: Config, repo: str, release: PullShipState) -> list[str]
 # ----------------------------------------------------------------------------- the run
 
 
-@dataclass
-class _Run:
+class _Run(StepRun[RollbackPort, RollbackRequest]):
     """The state of one `rollback` run (mutable while it goes)."""
-
-    port: RollbackPort
-    config: Config
-    request: RollbackRequest
-    clock: Clock
-    notify: Notify | None
-    steps: list[Step] = field(default_factory=list)
-    step: str = "find the Release PR"
-
-    @property
-    def repo(self) -> str:
-        return self.request.repo
-
-    def record(self, name: str, action: str, detail: str) -> None:
-        self.steps.append(Step(name, action, detail))
 
     # ------------------------------------------------------------------ finding
 

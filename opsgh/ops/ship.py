@@ -45,8 +45,7 @@ Pure orchestration over `ShipPort`: no click, no HTTP client, no environment.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -63,6 +62,7 @@ from opsgh.errors import (
 )
 from opsgh.ops.gate import evaluate_gate, gather, now_of, wait_for_mergeable
 from opsgh.ops.release import Fingerprint
+from opsgh.ops.steps import Notify, Step, StepRun
 from opsgh.ops.writes import write_once
 from opsgh.ports import (
     CommentRef,
@@ -86,8 +86,6 @@ DEPLOYMENT_STATE = "in_progress"
 COMMENT_CHANGELOG_LIMIT = 60_000
 RELEASE_BODY_LIMIT = 125_000
 GO, NO_GO, PENDING = "GO", "NO-GO", "PENDING"
-
-Notify = Callable[[str], None]
 
 
 # ----------------------------------------------------------------------------- values
@@ -113,15 +111,6 @@ class Evaluation:
     reasons: tuple[str, ...]  # why NO-GO / PENDING (empty for GO)
     notes: tuple[str, ...]  # warnings that do not block
     green_required: tuple[str, ...]  # required checks seen green on head_sha
-
-
-@dataclass(frozen=True, slots=True)
-class Step:
-    """One step of a run. action: done, skipped (found already done), would (dry run), off (config)."""
-
-    name: str
-    action: str
-    detail: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,24 +277,8 @@ def message_context(config: Config, repo: str, pull: PullShipState, evaluation: 
 # ----------------------------------------------------------------------------- the run
 
 
-@dataclass
-class _Run:
+class _Run(StepRun[ShipPort, ShipRequest]):
     """The state of one `ship` run (mutable while it goes)."""
-
-    port: ShipPort
-    config: Config
-    request: ShipRequest
-    clock: Clock
-    notify: Notify | None
-    steps: list[Step] = field(default_factory=list)
-    step: str = "find the Release PR"
-
-    @property
-    def repo(self) -> str:
-        return self.request.repo
-
-    def record(self, name: str, action: str, detail: str) -> None:
-        self.steps.append(Step(name, action, detail))
 
     # ------------------------------------------------------------------ finding the PR
 
