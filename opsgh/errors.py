@@ -129,7 +129,7 @@ class GitHubUnreachable(GitHubError):
 class AmbiguousWrite(GitHubError):
     """A write failed in a way that leaves its outcome unknown (5xx or timeout on a POST).
 
-    Never re-sent blindly: the caller reads back first (see `opsgh.github.idempotent`).
+    Never re-sent blindly: the caller reads back first (see `opsgh.ops.writes`).
     """
 
     default_hint = "GitHub may or may not have applied the change; re-run the command, it checks first"

@@ -20,3 +20,9 @@ def write_once(create: Callable[[], T], read_back: Callable[[], T | None]) -> T:
         if found is not None:
             return found
         return create()
+
+
+def create_once(find: Callable[[], T | None], create: Callable[[], T]) -> T:
+    """What `find` finds; else `create` it, reading back with `find` after an ambiguous failure."""
+    found = find()
+    return found if found is not None else write_once(create, find)

@@ -20,11 +20,11 @@ from opsgh.errors import (
     Unauthorized,
     ValidationFailed,
 )
-from opsgh.github.idempotent import create_once
 from opsgh.github.ledger import Ledger
 from opsgh.github.retry import RetryPolicy
 from opsgh.github.transport import Transport
 from opsgh.github.urls import ApiUrls
+from opsgh.ops.writes import create_once
 
 Step = httpx.Response | type[httpx.TransportError] | Callable[[httpx.Request], httpx.Response]
 
@@ -313,7 +313,7 @@ def test_422_carries_githubs_errors(clock: FakeClock) -> None:
     )
 
 
-# ----------------------------------------------------------------------------- create_once
+# ----------------------------------------------------------------------------- create_once (opsgh.ops.writes) over a real transport
 
 
 class FakeStatuses:
