@@ -32,7 +32,11 @@ from opsgh.context import REPO_RE
 from opsgh.errors import ExitCode, OpsghError, UsageError
 
 if TYPE_CHECKING:
+    from opsgh.action_ops import ActionOperations, OperationResult
     from opsgh.clock import Clock
+    from opsgh.config import Config
+    from opsgh.github.gateway import GitHubGateway
+    from opsgh.ops.commands import CommentEvent
 
 # Variables whose values are secrets; masked before anything else is written to the log.
 SECRET_ENV_VARS = ("GITHUB_TOKEN", "INPUT_TOKEN", "OPSGH_APP_PRIVATE_KEY")
@@ -406,7 +410,7 @@ def main(environ: Mapping[str, str], stdout: TextIO | None = None, run_cli: RunC
 
 def _run(runtime: ActionsRuntime, event_name: str, payload: dict[str, Any] | None, run_cli: RunCli | None,
          clock: Clock | None = None, timeout: float | None = None) -> int:
-    from opsgh.action_ops import ActionOperations, OperationResult
+    from opsgh.action_ops import ActionOperations
     from opsgh.context import build_gateway, load_default_branch_config, settings_from_env
     from opsgh.events import route
 
@@ -473,7 +477,7 @@ def _log(runtime: ActionsRuntime, line: str) -> None:
         runtime.stream.write(line.rstrip("\n") + "\n")
 
 
-def _finish(runtime: ActionsRuntime, operation: str, result: Any) -> int:
+def _finish(runtime: ActionsRuntime, operation: str, result: OperationResult) -> int:
     for line in result.lines:
         _log(runtime, line)
     for name, value in result.outputs.items():
@@ -502,7 +506,8 @@ def _run_command(runtime: ActionsRuntime, command: str, dry_run: bool, run_cli: 
     return code
 
 
-def _answer_command(runtime: ActionsRuntime, gateway: Any, config: Any, ops: Any, comment: Any) -> int:
+def _answer_command(runtime: ActionsRuntime, gateway: GitHubGateway, config: Config, ops: ActionOperations,
+                    comment: CommentEvent) -> int:
     from opsgh.ops.commands import handle_comment
 
     outcome = handle_comment(gateway, config, comment, ops.runners(), run_url=runtime.run_url)
