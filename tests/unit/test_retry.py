@@ -313,7 +313,7 @@ def test_422_carries_githubs_errors(clock: FakeClock) -> None:
     )
 
 
-# ----------------------------------------------------------------------------- create_once (opsgh.ops.writes) over a real transport
+# ----------------------------------------------------------------------------- create_once (opsgh.ops.writes)
 
 
 class FakeStatuses:
